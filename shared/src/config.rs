@@ -1,0 +1,190 @@
+//! Typed configuration from the environment the SAM template (or the local provisioner) sets.
+
+use std::time::Duration;
+
+use crate::delivery::DeliverySettings;
+use crate::ingest::IngestSettings;
+use crate::retry::RetrySchedule;
+use crate::sender::HttpSettings;
+use crate::ssrf::AddressPolicy;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("environment variable {0} is not set")]
+    Missing(&'static str),
+    #[error("environment variable {name} is invalid: {reason}")]
+    Invalid { name: &'static str, reason: String },
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub table_name: String,
+    pub delivery_queue_url: String,
+    pub retry_schedule: RetrySchedule,
+    pub max_body_bytes: usize,
+    pub allow_http: bool,
+    pub policy: AddressPolicy,
+    pub retention_days: u32,
+    pub delivery_concurrency: usize,
+    pub connect_timeout: Duration,
+    pub request_timeout: Duration,
+    pub response_body_limit: usize,
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let required =
+            |name: &'static str| lookup(name).filter(|v| !v.is_empty()).ok_or(ConfigError::Missing(name));
+        let optional = |name: &'static str| lookup(name).filter(|v| !v.is_empty());
+        Ok(Self {
+            table_name: required("HOOKLINE_TABLE_NAME")?,
+            delivery_queue_url: required("HOOKLINE_DELIVERY_QUEUE_URL")?,
+            retry_schedule: match optional("HOOKLINE_RETRY_SCHEDULE") {
+                Some(text) => {
+                    RetrySchedule::parse(&text).map_err(|e| invalid("HOOKLINE_RETRY_SCHEDULE", e))?
+                }
+                None => RetrySchedule::standard(),
+            },
+            max_body_bytes: number(
+                optional("HOOKLINE_MAX_BODY_BYTES"),
+                "HOOKLINE_MAX_BODY_BYTES",
+                256 * 1024,
+            )?,
+            allow_http: match optional("HOOKLINE_ALLOW_HTTP").as_deref() {
+                None | Some("false") => false,
+                Some("true") => true,
+                Some(other) => {
+                    return Err(invalid("HOOKLINE_ALLOW_HTTP", format!("`{other}` is not true or false")));
+                }
+            },
+            policy: AddressPolicy::allowing(&optional("HOOKLINE_ALLOWED_PRIVATE_CIDRS").unwrap_or_default())
+                .map_err(|e| invalid("HOOKLINE_ALLOWED_PRIVATE_CIDRS", e))?,
+            retention_days: number(
+                optional("HOOKLINE_ATTEMPT_RETENTION_DAYS"),
+                "HOOKLINE_ATTEMPT_RETENTION_DAYS",
+                30,
+            )?,
+            delivery_concurrency: number(
+                optional("HOOKLINE_DELIVERY_CONCURRENCY"),
+                "HOOKLINE_DELIVERY_CONCURRENCY",
+                10,
+            )?,
+            connect_timeout: Duration::from_secs(number(
+                optional("HOOKLINE_CONNECT_TIMEOUT_SECS"),
+                "HOOKLINE_CONNECT_TIMEOUT_SECS",
+                5,
+            )?),
+            request_timeout: Duration::from_secs(number(
+                optional("HOOKLINE_REQUEST_TIMEOUT_SECS"),
+                "HOOKLINE_REQUEST_TIMEOUT_SECS",
+                15,
+            )?),
+            response_body_limit: number(
+                optional("HOOKLINE_RESPONSE_BODY_LIMIT"),
+                "HOOKLINE_RESPONSE_BODY_LIMIT",
+                4096,
+            )?,
+        })
+    }
+
+    pub fn ingest_settings(&self) -> IngestSettings {
+        IngestSettings { allow_http: self.allow_http, policy: self.policy.clone() }
+    }
+
+    pub fn delivery_settings(&self) -> DeliverySettings {
+        DeliverySettings {
+            schedule: self.retry_schedule.clone(),
+            concurrency: self.delivery_concurrency.max(1),
+        }
+    }
+
+    pub fn http_settings(&self) -> HttpSettings {
+        HttpSettings {
+            connect_timeout: self.connect_timeout,
+            request_timeout: self.request_timeout,
+            response_body_limit: self.response_body_limit,
+            allow_http: self.allow_http,
+            policy: self.policy.clone(),
+        }
+    }
+}
+
+fn invalid(name: &'static str, reason: impl ToString) -> ConfigError {
+    ConfigError::Invalid { name, reason: reason.to_string() }
+}
+
+fn number<T: std::str::FromStr>(
+    value: Option<String>,
+    name: &'static str,
+    default: T,
+) -> Result<T, ConfigError> {
+    match value {
+        None => Ok(default),
+        Some(text) => text.parse().map_err(|_| invalid(name, format!("`{text}` is not a whole number"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let vars: HashMap<String, String> =
+            vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        Config::from_lookup(|name| vars.get(name).cloned())
+    }
+
+    const REQUIRED: [(&str, &str); 2] =
+        [("HOOKLINE_TABLE_NAME", "t"), ("HOOKLINE_DELIVERY_QUEUE_URL", "http://q")];
+
+    #[test]
+    fn defaults_are_production_safe() {
+        let config = config(&REQUIRED).unwrap();
+        assert_eq!(config.retry_schedule, RetrySchedule::standard());
+        assert_eq!(config.max_body_bytes, 262_144);
+        assert!(!config.allow_http);
+        assert!(!config.policy.permits("127.0.0.1".parse().unwrap()));
+    }
+
+    #[test]
+    fn a_missing_table_name_is_named_in_the_error() {
+        let err = config(&[("HOOKLINE_DELIVERY_QUEUE_URL", "http://q")]).unwrap_err();
+        assert!(matches!(err, ConfigError::Missing("HOOKLINE_TABLE_NAME")));
+    }
+
+    #[test]
+    fn invalid_values_are_refused_not_defaulted() {
+        for (name, value) in [
+            ("HOOKLINE_RETRY_SCHEDULE", "later"),
+            ("HOOKLINE_MAX_BODY_BYTES", "big"),
+            ("HOOKLINE_ALLOW_HTTP", "yes"),
+            ("HOOKLINE_ALLOWED_PRIVATE_CIDRS", "localhost"),
+        ] {
+            let mut vars = REQUIRED.to_vec();
+            vars.push((name, value));
+            assert!(
+                matches!(config(&vars), Err(ConfigError::Invalid { name: n, .. }) if n == name),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn local_development_settings_are_read() {
+        let mut vars = REQUIRED.to_vec();
+        vars.extend([
+            ("HOOKLINE_ALLOW_HTTP", "true"),
+            ("HOOKLINE_ALLOWED_PRIVATE_CIDRS", "127.0.0.0/8"),
+            ("HOOKLINE_RETRY_SCHEDULE", "0s,1s"),
+        ]);
+        let config = config(&vars).unwrap();
+        assert!(config.allow_http);
+        assert!(config.policy.permits("127.0.0.1".parse().unwrap()));
+        assert_eq!(config.retry_schedule.attempts(), 2);
+    }
+}

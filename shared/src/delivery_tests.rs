@@ -1,0 +1,237 @@
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+
+use super::*;
+use crate::clock::ManualClock;
+use crate::event_type::{EventFilter, EventType};
+use crate::ids::{EndpointId, MessageId, TenantId};
+use crate::model::EndpointSecret;
+use crate::queue::memory::MemoryQueue;
+use crate::signing::{Secret, verify};
+use crate::store::memory::MemoryStore;
+
+const NOW_MS: i64 = 1_700_000_000_000;
+
+/// Answers each send with the next scripted outcome and remembers what it was asked to send.
+#[derive(Clone, Default)]
+struct ScriptedSender {
+    script: Arc<Mutex<VecDeque<Result<WebhookResponse, SendFailure>>>>,
+    sent: Arc<Mutex<Vec<OutgoingWebhook>>>,
+}
+
+impl ScriptedSender {
+    fn answering(outcomes: Vec<Result<WebhookResponse, SendFailure>>) -> Self {
+        Self { script: Arc::new(Mutex::new(outcomes.into())), ..Self::default() }
+    }
+    fn sent(&self) -> Vec<OutgoingWebhook> {
+        self.sent.lock().unwrap().clone()
+    }
+}
+
+impl WebhookSender for ScriptedSender {
+    async fn send(&self, webhook: OutgoingWebhook) -> Result<WebhookResponse, SendFailure> {
+        self.sent.lock().unwrap().push(webhook);
+        self.script.lock().unwrap().pop_front().expect("the test scripted too few answers")
+    }
+}
+
+fn status(code: u16) -> Result<WebhookResponse, SendFailure> {
+    Ok(WebhookResponse {
+        status: code,
+        body: format!("answer {code}"),
+        retry_after: None,
+        latency: Duration::from_millis(12),
+    })
+}
+
+fn failure(code: ErrorCode) -> Result<WebhookResponse, SendFailure> {
+    Err(SendFailure { code, detail: "scripted".into(), latency: Duration::from_millis(3) })
+}
+
+struct Fixture {
+    deps: DeliveryDeps<MemoryStore, ScriptedSender, MemoryQueue, ManualClock>,
+    endpoint: Endpoint,
+    secret: Secret,
+    task: String,
+}
+
+async fn fixture(schedule: &str, outcomes: Vec<Result<WebhookResponse, SendFailure>>) -> Fixture {
+    let tenant = TenantId::parse("ten_a").unwrap();
+    let secret = Secret::generate();
+    let endpoint = Endpoint {
+        id: EndpointId::generate(),
+        tenant_id: tenant.clone(),
+        url: "https://hooks.example.com/in".into(),
+        filter: EventFilter::everything(),
+        secrets: vec![EndpointSecret { secret: secret.clone(), expires_at_ms: None }],
+        enabled: true,
+        disabled_reason: None,
+        description: None,
+        created_at_ms: 0,
+    };
+    let store = MemoryStore::default();
+    store.put_endpoint(&endpoint).await.unwrap();
+    let task = DeliveryTask::DeliverV1(DeliverV1 {
+        tenant_id: tenant,
+        message_id: MessageId::generate(),
+        endpoint_id: endpoint.id.clone(),
+        event_type: EventType::parse("invoice.paid").unwrap(),
+        body: r#"{"type":"invoice.paid","data":{}}"#.into(),
+    })
+    .encode();
+    let deps = DeliveryDeps {
+        store,
+        sender: ScriptedSender::answering(outcomes),
+        queue: MemoryQueue::default(),
+        clock: ManualClock::at_ms(NOW_MS),
+        settings: DeliverySettings { schedule: RetrySchedule::parse(schedule).unwrap(), concurrency: 4 },
+    };
+    Fixture { deps, endpoint, secret, task }
+}
+
+impl Fixture {
+    async fn receive(&self, receive_count: u32) -> Disposition {
+        deliver(&self.deps, ReceivedTask { body: &self.task, receipt_handle: "rh-1", receive_count }).await
+    }
+    fn attempts(&self) -> Vec<Attempt> {
+        self.deps.store.all_attempts()
+    }
+}
+
+#[tokio::test]
+async fn a_2xx_answer_is_recorded_as_succeeded_and_the_record_is_done() {
+    let f = fixture("0s,5s", vec![status(204)]).await;
+    assert_eq!(f.receive(1).await, Disposition::Done);
+    let attempts = f.attempts();
+    assert_eq!(attempts.len(), 1);
+    assert_eq!(
+        (attempts[0].state, attempts[0].status_code, attempts[0].number),
+        (DeliveryState::Succeeded, Some(204), 1)
+    );
+    assert_eq!(attempts[0].response_body.as_deref(), Some("answer 204"));
+    assert!(f.deps.queue.delays().is_empty());
+}
+
+#[tokio::test]
+async fn the_webhook_is_signed_with_the_endpoint_secret_and_the_current_time() {
+    let f = fixture("0s", vec![status(200)]).await;
+    f.receive(1).await;
+    let sent = &f.deps.sender.sent()[0];
+    let header = |name: &str| sent.headers.iter().find(|(n, _)| *n == name).map(|(_, v)| v.clone()).unwrap();
+    assert_eq!(header(HEADER_TIMESTAMP), (NOW_MS / 1000).to_string());
+    assert_eq!(header("content-type"), "application/json");
+    assert_eq!(sent.url, f.endpoint.url);
+    let checked = verify(
+        &f.secret,
+        &header(HEADER_ID),
+        &header(HEADER_TIMESTAMP),
+        &header(HEADER_SIGNATURE),
+        sent.body.as_bytes(),
+        NOW_MS / 1000,
+        300,
+    );
+    assert_eq!(checked, Ok(()));
+}
+
+#[tokio::test]
+async fn a_500_is_retried_after_the_scheduled_delay_with_jitter() {
+    let f = fixture("0s,100s,200s", vec![status(500)]).await;
+    assert_eq!(f.receive(1).await, Disposition::Again);
+    let delays = f.deps.queue.delays();
+    assert_eq!(delays.len(), 1);
+    assert!((80..=120).contains(&delays[0].1.as_secs()), "{:?}", delays[0]);
+    let attempt = &f.attempts()[0];
+    assert_eq!((attempt.state, attempt.error_code), (DeliveryState::Retrying, Some(ErrorCode::HttpStatus)));
+    let next = attempt.next_attempt_at_ms.unwrap() - NOW_MS;
+    assert!((80_000..=120_000).contains(&next));
+}
+
+#[tokio::test]
+async fn the_last_failed_attempt_is_dead_lettered_and_made_visible_at_once() {
+    let f = fixture("0s,1s", vec![status(500)]).await;
+    assert_eq!(f.receive(2).await, Disposition::Again);
+    assert_eq!(f.deps.queue.delays(), vec![("rh-1".to_owned(), Duration::ZERO)]);
+    assert_eq!(f.attempts()[0].state, DeliveryState::DeadLettered);
+}
+
+#[tokio::test]
+async fn a_record_received_after_its_last_attempt_is_not_sent_again() {
+    let f = fixture("0s,1s", vec![]).await;
+    assert_eq!(f.receive(3).await, Disposition::Again);
+    assert!(f.deps.sender.sent().is_empty());
+    assert!(f.attempts().is_empty());
+    assert_eq!(f.deps.queue.delays(), vec![("rh-1".to_owned(), Duration::ZERO)]);
+}
+
+#[tokio::test]
+async fn when_endpoint_returns_410_the_endpoint_is_disabled() {
+    let f = fixture("0s,1s", vec![status(410)]).await;
+    assert_eq!(f.receive(1).await, Disposition::Done);
+    let endpoint = f.deps.store.get_endpoint(&f.endpoint.tenant_id, &f.endpoint.id).await.unwrap().unwrap();
+    assert!(!endpoint.enabled);
+    assert!(endpoint.disabled_reason.unwrap().contains("410"));
+    assert_eq!(f.attempts()[0].state, DeliveryState::Abandoned);
+}
+
+#[tokio::test]
+async fn a_disabled_endpoint_is_recorded_and_not_attempted() {
+    let f = fixture("0s", vec![]).await;
+    f.deps.store.disable_endpoint(&f.endpoint.tenant_id, &f.endpoint.id, "operator").await.unwrap();
+    assert_eq!(f.receive(1).await, Disposition::Done);
+    assert!(f.deps.sender.sent().is_empty());
+    assert_eq!(f.attempts()[0].error_code, Some(ErrorCode::EndpointDisabled));
+}
+
+#[tokio::test]
+async fn a_blocked_target_is_recorded_and_not_retried() {
+    let f = fixture("0s,1s", vec![failure(ErrorCode::Blocked)]).await;
+    assert_eq!(f.receive(1).await, Disposition::Done);
+    let attempt = &f.attempts()[0];
+    assert_eq!((attempt.state, attempt.error_code), (DeliveryState::Abandoned, Some(ErrorCode::Blocked)));
+}
+
+#[tokio::test]
+async fn an_undecodable_record_is_left_to_the_queue_and_records_nothing() {
+    let mut f = fixture("0s", vec![]).await;
+    f.task = "{\"type\":\"deliver.v1\"}".into();
+    assert_eq!(f.receive(1).await, Disposition::Again);
+    assert!(f.attempts().is_empty());
+}
+
+fn judged(outcome: Result<WebhookResponse, SendFailure>, schedule: &str) -> Verdict {
+    let schedule = RetrySchedule::parse(schedule).unwrap();
+    judge(&outcome, 1, &schedule, NOW_MS, &mut StdRng::seed_from_u64(1))
+}
+
+#[test]
+fn redirects_count_as_failures() {
+    assert_eq!(judged(status(301), "0s,5s").state, DeliveryState::Retrying);
+}
+
+#[test]
+fn slow_down_answers_and_timeouts_wait_at_least_a_minute() {
+    for outcome in [status(429), status(502), status(503), status(504), failure(ErrorCode::Timeout)] {
+        let verdict = judged(outcome, "0s,5s");
+        assert_eq!(verdict.retry_in, Some(SLOW_DOWN_FLOOR));
+    }
+    assert!(judged(status(500), "0s,5s").retry_in.unwrap() < SLOW_DOWN_FLOOR);
+    assert!(judged(failure(ErrorCode::Connect), "0s,5s").retry_in.unwrap() < SLOW_DOWN_FLOOR);
+}
+
+#[test]
+fn retry_after_is_honoured_within_its_bounds() {
+    let mut answer = WebhookResponse {
+        status: 429,
+        body: String::new(),
+        retry_after: Some("90".into()),
+        latency: Duration::ZERO,
+    };
+    assert_eq!(judged(Ok(answer.clone()), "0s,5m").retry_in, Some(Duration::from_secs(300)));
+    answer.retry_after = Some("3600".into());
+    assert_eq!(judged(Ok(answer.clone()), "0s,5m").retry_in, Some(Duration::from_secs(600)));
+    answer.retry_after = Some("450".into());
+    assert_eq!(judged(Ok(answer), "0s,5m").retry_in, Some(Duration::from_secs(450)));
+}

@@ -1,0 +1,32 @@
+//! Hookline: webhook delivery on AWS Lambda. This library holds everything the two functions share;
+//! the functions themselves only wire it to their Lambda event types.
+
+pub mod api;
+pub mod clock;
+pub mod config;
+pub mod delivery;
+pub mod event_type;
+pub mod ids;
+pub mod ingest;
+pub mod model;
+pub mod queue;
+pub mod retry;
+pub mod sender;
+pub mod signing;
+pub mod ssrf;
+pub mod store;
+pub mod task;
+pub mod telemetry;
+
+use ids::TenantId;
+
+/// The tenant every request belongs to until API keys arrive (tenancy is the next issue).
+pub fn default_tenant() -> TenantId {
+    TenantId::parse("ten_default").unwrap_or_else(|_| unreachable!("a valid literal id"))
+}
+
+/// AWS SDK configuration from the standard environment (`AWS_REGION`, credentials and, locally,
+/// `AWS_ENDPOINT_URL` pointing at the emulator): no code path knows whether it runs locally.
+pub async fn aws_config() -> aws_config::SdkConfig {
+    aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
+}

@@ -1,0 +1,195 @@
+//! The domain: messages, endpoints, attempts and the customer-visible error codes of deliveries.
+
+use serde::{Deserialize, Serialize};
+
+use crate::event_type::{EventFilter, EventType};
+use crate::ids::{AttemptId, EndpointId, MessageId, TenantId};
+use crate::signing::Secret;
+
+/// One accepted event. `body` is the exact JSON sent to endpoints, fixed at ingest so that every
+/// attempt, and every endpoint, receives the same bytes under the same `webhook-id`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Message {
+    pub id: MessageId,
+    pub tenant_id: TenantId,
+    pub event_type: EventType,
+    pub body: String,
+    /// SHA-256 of the producer's request, to tell an idempotent retry from a conflicting reuse of an id.
+    pub request_hash: String,
+    pub created_at_ms: i64,
+    /// Set once every delivery task was enqueued; a retry of an unfinished ingest enqueues again.
+    pub enqueued: bool,
+    pub endpoint_ids: Vec<EndpointId>,
+}
+
+/// A signing secret and, while a rotation is in its grace period, when it stops signing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndpointSecret {
+    pub secret: Secret,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at_ms: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Endpoint {
+    pub id: EndpointId,
+    pub tenant_id: TenantId,
+    pub url: String,
+    pub filter: EventFilter,
+    /// Newest first. Every unexpired secret signs, so receivers can switch without downtime.
+    pub secrets: Vec<EndpointSecret>,
+    pub enabled: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disabled_reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    pub created_at_ms: i64,
+}
+
+impl Endpoint {
+    pub fn signing_secrets(&self, now_ms: i64) -> impl Iterator<Item = &Secret> {
+        self.secrets
+            .iter()
+            .filter(move |s| s.expires_at_ms.is_none_or(|expiry| expiry > now_ms))
+            .map(|s| &s.secret)
+    }
+}
+
+/// Stable, customer-visible reasons an attempt did not succeed. The strings are an API: never rename one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ErrorCode {
+    /// No answer within the request timeout.
+    #[serde(rename = "E_TIMEOUT")]
+    Timeout,
+    /// The TCP connection could not be made.
+    #[serde(rename = "E_CONNECT")]
+    Connect,
+    /// The host name did not resolve.
+    #[serde(rename = "E_DNS")]
+    Dns,
+    /// TLS handshake or certificate failure.
+    #[serde(rename = "E_TLS")]
+    Tls,
+    /// The endpoint resolved to an address the SSRF guard refuses.
+    #[serde(rename = "E_BLOCKED")]
+    Blocked,
+    /// The endpoint answered with a non-2xx status (3xx included: redirects are not followed).
+    #[serde(rename = "E_HTTP_STATUS")]
+    HttpStatus,
+    /// The connection broke while sending or reading the response.
+    #[serde(rename = "E_IO")]
+    Io,
+    /// The endpoint is disabled; the delivery was recorded and not attempted.
+    #[serde(rename = "E_ENDPOINT_DISABLED")]
+    EndpointDisabled,
+    /// The endpoint was deleted after the message was accepted.
+    #[serde(rename = "E_ENDPOINT_DELETED")]
+    EndpointDeleted,
+    /// The endpoint's URL cannot be requested.
+    #[serde(rename = "E_INVALID_URL")]
+    InvalidUrl,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Timeout => "E_TIMEOUT",
+            Self::Connect => "E_CONNECT",
+            Self::Dns => "E_DNS",
+            Self::Tls => "E_TLS",
+            Self::Blocked => "E_BLOCKED",
+            Self::HttpStatus => "E_HTTP_STATUS",
+            Self::Io => "E_IO",
+            Self::EndpointDisabled => "E_ENDPOINT_DISABLED",
+            Self::EndpointDeleted => "E_ENDPOINT_DELETED",
+            Self::InvalidUrl => "E_INVALID_URL",
+        }
+    }
+}
+
+/// Where one message stands with one endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryState {
+    Pending,
+    Succeeded,
+    /// Failed; the queue will offer it again after the retry delay.
+    Retrying,
+    /// Failed for the last time; SQS redrive moves it to the dead-letter queue.
+    DeadLettered,
+    /// Not attempted (endpoint disabled or deleted, or the target is refused), and not retried.
+    Abandoned,
+}
+
+/// One HTTP attempt, as recorded in the attempt log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attempt {
+    pub id: AttemptId,
+    pub tenant_id: TenantId,
+    pub message_id: MessageId,
+    pub endpoint_id: EndpointId,
+    /// 1 for the first attempt; from the SQS receive count.
+    pub number: u32,
+    pub started_at_ms: i64,
+    pub latency_ms: u64,
+    pub state: DeliveryState,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_code: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<ErrorCode>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_detail: Option<String>,
+    /// The response body, truncated to the configured limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_body: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_attempt_at_ms: Option<i64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_codes_serialize_to_their_stable_strings() {
+        for code in [
+            ErrorCode::Timeout,
+            ErrorCode::Connect,
+            ErrorCode::Dns,
+            ErrorCode::Tls,
+            ErrorCode::Blocked,
+            ErrorCode::HttpStatus,
+            ErrorCode::Io,
+            ErrorCode::EndpointDisabled,
+            ErrorCode::EndpointDeleted,
+            ErrorCode::InvalidUrl,
+        ] {
+            let json = serde_json::to_string(&code).unwrap();
+            assert_eq!(json, format!("\"{}\"", code.as_str()));
+        }
+    }
+
+    #[test]
+    fn expired_secrets_stop_signing_and_the_rest_keep_their_order() {
+        let new = Secret::generate();
+        let old = Secret::generate();
+        let endpoint = Endpoint {
+            id: EndpointId::generate(),
+            tenant_id: TenantId::parse("ten_a").unwrap(),
+            url: "https://example.com/hook".into(),
+            filter: EventFilter::everything(),
+            secrets: vec![
+                EndpointSecret { secret: new.clone(), expires_at_ms: None },
+                EndpointSecret { secret: old.clone(), expires_at_ms: Some(1_000) },
+            ],
+            enabled: true,
+            disabled_reason: None,
+            description: None,
+            created_at_ms: 0,
+        };
+        let during: Vec<_> = endpoint.signing_secrets(999).cloned().collect();
+        assert_eq!(during, vec![new.clone(), old]);
+        let after: Vec<_> = endpoint.signing_secrets(1_000).cloned().collect();
+        assert_eq!(after, vec![new]);
+    }
+}

@@ -1,0 +1,57 @@
+//! In-process queue for unit tests: records what was enqueued and every visibility change.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use super::{DeliveryQueue, QueueError};
+use crate::task::DeliveryTask;
+
+#[derive(Debug, Default)]
+struct State {
+    enqueued: Vec<DeliveryTask>,
+    delays: Vec<(String, Duration)>,
+    fail_next_enqueue: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct MemoryQueue(Arc<Mutex<State>>);
+
+impl MemoryQueue {
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    pub fn enqueued(&self) -> Vec<DeliveryTask> {
+        self.state().enqueued.clone()
+    }
+
+    pub fn delays(&self) -> Vec<(String, Duration)> {
+        self.state().delays.clone()
+    }
+
+    /// Makes the next enqueue fail, as an SQS outage would.
+    pub fn fail_next_enqueue(&self) {
+        self.state().fail_next_enqueue = true;
+    }
+}
+
+impl DeliveryQueue for MemoryQueue {
+    async fn enqueue(&self, tasks: &[DeliveryTask]) -> Result<(), QueueError> {
+        let mut state = self.state();
+        if std::mem::take(&mut state.fail_next_enqueue) {
+            return Err(QueueError::Rejected {
+                failed: tasks.len(),
+                total: tasks.len(),
+                first_code: "ServiceUnavailable".into(),
+                first_message: "injected by the test".into(),
+            });
+        }
+        state.enqueued.extend_from_slice(tasks);
+        Ok(())
+    }
+
+    async fn retry_after(&self, receipt_handle: &str, delay: Duration) -> Result<(), QueueError> {
+        self.state().delays.push((receipt_handle.to_owned(), delay));
+        Ok(())
+    }
+}

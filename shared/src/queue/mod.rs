@@ -1,0 +1,34 @@
+//! The delivery queue port: enqueue tasks at ingest, push a failed one's next offer out by its retry
+//! delay. [`sqs::SqsQueue`] is the AWS implementation, [`memory::MemoryQueue`] the unit-test one.
+
+pub mod memory;
+pub mod sqs;
+
+use std::future::Future;
+use std::time::Duration;
+
+use crate::task::DeliveryTask;
+
+#[derive(Debug, thiserror::Error)]
+pub enum QueueError {
+    #[error("SQS {operation} failed")]
+    Sqs {
+        operation: &'static str,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    #[error("SQS refused {failed} of {total} delivery tasks (first: {first_code}: {first_message})")]
+    Rejected { failed: usize, total: usize, first_code: String, first_message: String },
+}
+
+pub trait DeliveryQueue: Send + Sync {
+    /// Enqueues every task or fails: callers answer 202 only after this returns `Ok`.
+    fn enqueue(&self, tasks: &[DeliveryTask]) -> impl Future<Output = Result<(), QueueError>> + Send;
+
+    /// Makes a received message invisible for `delay`, so its next receive is the next attempt.
+    fn retry_after(
+        &self,
+        receipt_handle: &str,
+        delay: Duration,
+    ) -> impl Future<Output = Result<(), QueueError>> + Send;
+}

@@ -1,0 +1,83 @@
+//! The single-table key layout. Every partition key starts with the tenant, so an item of one tenant
+//! cannot be addressed with another tenant's id: scoping lives here, not in handlers.
+//!
+//! | item      | pk                      | sk                          | gsi1pk                    | gsi1sk              |
+//! |-----------|-------------------------|-----------------------------|---------------------------|---------------------|
+//! | endpoint  | `TEN#t`                 | `EP#ep`                     |                           |                     |
+//! | message   | `TEN#t#MSG#m`           | `MSG`                       | `TEN#t#MSGS`              | `created_ms#m`      |
+//! | delivery  | `TEN#t#MSG#m`           | `DLV#ep`                    |                           |                     |
+//! | attempt   | `TEN#t#MSG#m`           | `ATT#ep#nnnn#atm`           | `TEN#t#EP#ep#ATT`         | `started_ms#atm`    |
+
+use crate::ids::{AttemptId, EndpointId, MessageId, TenantId};
+
+pub const PK: &str = "pk";
+pub const SK: &str = "sk";
+pub const GSI1: &str = "gsi1";
+pub const GSI1PK: &str = "gsi1pk";
+pub const GSI1SK: &str = "gsi1sk";
+/// DynamoDB's TTL attribute (epoch seconds); expired items are deleted for free.
+pub const EXPIRES_AT: &str = "expires_at";
+
+pub const ENDPOINT_SK_PREFIX: &str = "EP#";
+pub const MESSAGE_SK: &str = "MSG";
+pub const ATTEMPT_SK_PREFIX: &str = "ATT#";
+
+pub fn tenant_pk(tenant: &TenantId) -> String {
+    format!("TEN#{tenant}")
+}
+
+pub fn endpoint_sk(id: &EndpointId) -> String {
+    format!("{ENDPOINT_SK_PREFIX}{id}")
+}
+
+pub fn message_pk(tenant: &TenantId, id: &MessageId) -> String {
+    format!("TEN#{tenant}#MSG#{id}")
+}
+
+pub fn messages_by_time_pk(tenant: &TenantId) -> String {
+    format!("TEN#{tenant}#MSGS")
+}
+
+pub fn time_sk(at_ms: i64, id: &str) -> String {
+    format!("{at_ms:013}#{id}")
+}
+
+pub fn delivery_sk(endpoint: &EndpointId) -> String {
+    format!("DLV#{endpoint}")
+}
+
+pub fn attempt_sk(endpoint: &EndpointId, number: u32, id: &AttemptId) -> String {
+    format!("{ATTEMPT_SK_PREFIX}{endpoint}#{number:04}#{id}")
+}
+
+pub fn attempts_by_endpoint_pk(tenant: &TenantId, endpoint: &EndpointId) -> String {
+    format!("TEN#{tenant}#EP#{endpoint}#ATT")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_partition_key_starts_with_the_tenant() {
+        let tenant = TenantId::parse("ten_a").unwrap();
+        let message = MessageId::parse("msg_1").unwrap();
+        let endpoint = EndpointId::parse("ep_1").unwrap();
+        for pk in [
+            tenant_pk(&tenant),
+            message_pk(&tenant, &message),
+            messages_by_time_pk(&tenant),
+            attempts_by_endpoint_pk(&tenant, &endpoint),
+        ] {
+            assert!(pk.starts_with("TEN#ten_a"), "{pk}");
+        }
+    }
+
+    #[test]
+    fn attempt_sort_keys_order_by_endpoint_then_number() {
+        let ep = EndpointId::parse("ep_1").unwrap();
+        let atm = AttemptId::parse("atm_z").unwrap();
+        assert!(attempt_sk(&ep, 2, &atm) < attempt_sk(&ep, 10, &atm));
+        assert!(time_sk(999, "x") < time_sk(1_000, "x"));
+    }
+}

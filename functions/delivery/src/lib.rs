@@ -1,1 +1,64 @@
+//! The delivery function's handler: decodes each SQS record on its own, delivers the batch
+//! concurrently (bounded), and reports the records to try again as partial batch failures.
 
+use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
+use futures::StreamExt as _;
+use lambda_runtime::LambdaEvent;
+use tracing::warn;
+
+use hookline::clock::Clock;
+use hookline::delivery::{DeliveryDeps, Disposition, ReceivedTask, deliver};
+use hookline::queue::DeliveryQueue;
+use hookline::sender::WebhookSender;
+use hookline::store::{AttemptStore, EndpointStore};
+
+pub async fn handle<S, H, Q, C>(
+    deps: &DeliveryDeps<S, H, Q, C>,
+    event: LambdaEvent<SqsEvent>,
+) -> Result<SqsBatchResponse, lambda_runtime::Error>
+where
+    S: EndpointStore + AttemptStore,
+    H: WebhookSender,
+    Q: DeliveryQueue,
+    C: Clock,
+{
+    let outcomes = futures::stream::iter(&event.payload.records)
+        .map(|record| async move { (record, process(deps, record).await) })
+        .buffer_unordered(deps.settings.concurrency);
+    let failed: Vec<BatchItemFailure> = outcomes
+        .filter_map(|(record, disposition)| async move {
+            (disposition == Disposition::Again)
+                .then(|| failure(record.message_id.clone().unwrap_or_default()))
+        })
+        .collect()
+        .await;
+    let mut response = SqsBatchResponse::default();
+    response.batch_item_failures = failed;
+    Ok(response)
+}
+
+async fn process<S, H, Q, C>(deps: &DeliveryDeps<S, H, Q, C>, record: &SqsMessage) -> Disposition
+where
+    S: EndpointStore + AttemptStore,
+    H: WebhookSender,
+    Q: DeliveryQueue,
+    C: Clock,
+{
+    let (Some(body), Some(receipt_handle)) = (record.body.as_deref(), record.receipt_handle.as_deref())
+    else {
+        warn!(message_id = ?record.message_id, "SQS record without a body or receipt handle");
+        return Disposition::Again;
+    };
+    let receive_count =
+        record.attributes.get("ApproximateReceiveCount").and_then(|count| count.parse().ok()).unwrap_or(1);
+    deliver(deps, ReceivedTask { body, receipt_handle, receive_count }).await
+}
+
+fn failure(message_id: String) -> BatchItemFailure {
+    let mut failure = BatchItemFailure::default();
+    failure.item_identifier = message_id;
+    failure
+}
+
+#[cfg(test)]
+mod tests;

@@ -23,6 +23,10 @@ impl SqsQueue {
         Self { client, queue_url: queue_url.into() }
     }
 
+    pub fn from_sdk(aws: &aws_config::SdkConfig, queue_url: impl Into<String>) -> Self {
+        Self::new(Client::new(aws), queue_url)
+    }
+
     pub fn url(&self) -> &str {
         &self.queue_url
     }

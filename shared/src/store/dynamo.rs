@@ -26,6 +26,10 @@ impl DynamoStore {
         Self { client, table: table.into(), retention_secs: i64::from(retention_days) * 86_400 }
     }
 
+    pub fn from_sdk(aws: &aws_config::SdkConfig, table: impl Into<String>, retention_days: u32) -> Self {
+        Self::new(Client::new(aws), table, retention_days)
+    }
+
     fn expires_at(&self, from_ms: i64) -> AttributeValue {
         AttributeValue::N((from_ms.div_euclid(1000) + self.retention_secs).to_string())
     }

@@ -1,0 +1,121 @@
+//! The handler driven by SQS events shaped like Lambda's, over in-memory ports.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use super::*;
+use hookline::clock::ManualClock;
+use hookline::delivery::DeliverySettings;
+use hookline::event_type::{EventFilter, EventType};
+use hookline::ids::{EndpointId, MessageId, TenantId};
+use hookline::model::{DeliveryState, Endpoint, EndpointSecret};
+use hookline::queue::memory::MemoryQueue;
+use hookline::retry::RetrySchedule;
+use hookline::sender::{OutgoingWebhook, SendFailure, WebhookResponse};
+use hookline::signing::Secret;
+use hookline::store::memory::MemoryStore;
+use hookline::task::{DeliverV1, DeliveryTask};
+
+const FIXTURE: &str = include_str!("../fixtures/sqs-event.json");
+
+/// Answers every POST with one status and counts them.
+#[derive(Clone)]
+struct FixedSender {
+    status: u16,
+    sent: Arc<Mutex<Vec<String>>>,
+}
+
+impl WebhookSender for FixedSender {
+    async fn send(&self, webhook: OutgoingWebhook) -> Result<WebhookResponse, SendFailure> {
+        self.sent.lock().unwrap().push(webhook.body);
+        Ok(WebhookResponse {
+            status: self.status,
+            body: String::new(),
+            retry_after: None,
+            latency: Duration::ZERO,
+        })
+    }
+}
+
+type Deps = DeliveryDeps<MemoryStore, FixedSender, MemoryQueue, ManualClock>;
+
+async fn deps(status: u16) -> (Deps, TenantId, EndpointId) {
+    let tenant = TenantId::parse("ten_a").unwrap();
+    let endpoint = Endpoint {
+        id: EndpointId::generate(),
+        tenant_id: tenant.clone(),
+        url: "https://example.com/hook".into(),
+        filter: EventFilter::everything(),
+        secrets: vec![EndpointSecret { secret: Secret::generate(), expires_at_ms: None }],
+        enabled: true,
+        disabled_reason: None,
+        description: None,
+        created_at_ms: 0,
+    };
+    let store = MemoryStore::default();
+    store.put_endpoint(&endpoint).await.unwrap();
+    let deps = DeliveryDeps {
+        store,
+        sender: FixedSender { status, sent: Arc::default() },
+        queue: MemoryQueue::default(),
+        clock: ManualClock::at_ms(1_795_644_000_000),
+        settings: DeliverySettings { schedule: RetrySchedule::parse("0s,10s").unwrap(), concurrency: 2 },
+    };
+    (deps, tenant, endpoint.id)
+}
+
+fn task(tenant: &TenantId, endpoint: &EndpointId) -> String {
+    DeliveryTask::DeliverV1(DeliverV1 {
+        tenant_id: tenant.clone(),
+        message_id: MessageId::generate(),
+        endpoint_id: endpoint.clone(),
+        event_type: EventType::parse("a.b").unwrap(),
+        body: "{}".into(),
+    })
+    .encode()
+}
+
+/// The fixture batch with its two bodies replaced.
+fn sqs_event(bodies: [&str; 2]) -> LambdaEvent<SqsEvent> {
+    let mut event: Value = serde_json::from_str(FIXTURE).unwrap();
+    for (record, body) in event["Records"].as_array_mut().unwrap().iter_mut().zip(bodies) {
+        record["body"] = json!(body);
+    }
+    LambdaEvent::new(serde_json::from_value(event).unwrap(), lambda_runtime::Context::default())
+}
+
+fn failed_ids(response: &SqsBatchResponse) -> Vec<&str> {
+    response.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect()
+}
+
+#[tokio::test]
+async fn a_batch_that_is_delivered_reports_no_failures() {
+    let (deps, tenant, endpoint) = deps(200).await;
+    let (a, b) = (task(&tenant, &endpoint), task(&tenant, &endpoint));
+    let response = handle(&deps, sqs_event([&a, &b])).await.unwrap();
+    assert!(failed_ids(&response).is_empty());
+    assert_eq!(deps.sender.sent.lock().unwrap().len(), 2);
+    assert!(deps.store.all_attempts().iter().all(|a| a.state == DeliveryState::Succeeded));
+}
+
+#[tokio::test]
+async fn a_malformed_record_fails_alone_while_its_batch_mate_is_delivered() {
+    let (deps, tenant, endpoint) = deps(200).await;
+    let good = task(&tenant, &endpoint);
+    let response = handle(&deps, sqs_event(["{\"type\":\"deliver.v1\",\"oops\":1}", &good])).await.unwrap();
+    assert_eq!(failed_ids(&response), vec!["059f36b4-87a3-44ab-83d2-661975830a7d"]);
+    assert_eq!(deps.sender.sent.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn failed_deliveries_are_reported_for_retry_with_their_delay_set() {
+    let (deps, tenant, endpoint) = deps(500).await;
+    let (a, b) = (task(&tenant, &endpoint), task(&tenant, &endpoint));
+    let response = handle(&deps, sqs_event([&a, &b])).await.unwrap();
+    assert_eq!(failed_ids(&response).len(), 2);
+    let delays = deps.queue.delays();
+    assert_eq!(delays.len(), 2);
+    assert!(delays.iter().all(|(_, delay)| (8..=12).contains(&delay.as_secs())));
+}

@@ -1,1 +1,157 @@
+//! The end-to-end harness: a fresh stack per test (queues and table provisioned from
+//! `infra/template.yaml` into the emulator at `AWS_ENDPOINT_URL`), the real handlers wired to the real
+//! SDK clients, and the local SQS event source feeding the delivery handler in-process.
 
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use aws_lambda_events::event::sqs::SqsEvent;
+use hookline::clock::SystemClock;
+use hookline::config::Config;
+use hookline::delivery::DeliveryDeps;
+use hookline::ingest::IngestDeps;
+use hookline::model::Attempt;
+use hookline::queue::sqs::SqsQueue;
+use hookline::sender::HttpSender;
+use hookline::store::AttemptStore;
+use hookline::store::dynamo::DynamoStore;
+use hookline_local::event_source::{EventSource, Invoke, PollOutcome};
+use hookline_local::provision::{Provisioned, Template, provision};
+use serde_json::Value;
+
+pub type Ingest = IngestDeps<DynamoStore, SqsQueue, SystemClock>;
+pub type Delivery = DeliveryDeps<DynamoStore, HttpSender, SqsQueue, SystemClock>;
+
+#[derive(Debug)]
+pub struct Stack {
+    pub aws: aws_config::SdkConfig,
+    pub made: Provisioned,
+    pub config: Config,
+    pub ingest: Ingest,
+    pub delivery: Delivery,
+    pub source: EventSource,
+}
+
+fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+impl Stack {
+    /// A fresh, uniquely named stack. `parameters` override the template's parameters; local
+    /// development's opt-ins (plain http, loopback receivers) are always on.
+    pub async fn new(parameters: &[(&str, &str)]) -> anyhow::Result<Self> {
+        anyhow::ensure!(
+            std::env::var("AWS_ENDPOINT_URL").is_ok_and(|url| url.starts_with("http://127.0.0.1")),
+            "AWS_ENDPOINT_URL must point at the local emulator: run the tests with scripts/test.sh"
+        );
+        let aws = hookline::aws_config().await;
+        let mut overrides: BTreeMap<String, String> = [
+            ("AllowHttpEndpoints", "true"),
+            ("AllowedPrivateCidrs", "127.0.0.0/8"),
+            ("HOOKLINE_REQUEST_TIMEOUT_SECS", "5"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        overrides.extend(parameters.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+        let prefix = format!("t{}", hookline::ids::EndpointId::generate().as_str().trim_start_matches("ep_"));
+        let template = Template::load(&repo_root().join("infra/template.yaml"))?;
+        let made = provision(&aws, &template, &prefix, &overrides).await.context("provisioning")?;
+        let config = Config::from_lookup(|name| made.env.get(name).cloned())?;
+
+        let store = DynamoStore::from_sdk(&aws, &config.table_name, config.retention_days);
+        let queue = SqsQueue::from_sdk(&aws, &config.delivery_queue_url);
+        let ingest = IngestDeps {
+            store: store.clone(),
+            queue: queue.clone(),
+            clock: SystemClock,
+            settings: config.ingest_settings(),
+        };
+        let delivery = DeliveryDeps {
+            store,
+            sender: HttpSender::new(config.http_settings())?,
+            queue,
+            clock: SystemClock,
+            settings: config.delivery_settings(),
+        };
+        let mut source = EventSource::new(&aws, &config.delivery_queue_url).await?;
+        source.wait_seconds = 0;
+        Ok(Self { aws, made, config, ingest, delivery, source })
+    }
+
+    /// Calls the ingest handler as API Gateway would.
+    pub async fn post(&self, path: &str, body: &str) -> (u16, Value) {
+        let request = http::Request::builder()
+            .method("POST")
+            .uri(path)
+            .header("content-type", "application/json")
+            .body(lambda_http::Body::from(body))
+            .unwrap_or_default();
+        let limits = hookline_ingest::Limits { max_body_bytes: self.config.max_body_bytes };
+        let response = hookline_ingest::handle(&self.ingest, &limits, request).await.unwrap_or_default();
+        let body = match response.body() {
+            lambda_http::Body::Text(text) => serde_json::from_str(text).unwrap_or(Value::Null),
+            _ => Value::Null,
+        };
+        (response.status().as_u16(), body)
+    }
+
+    /// One round of the event source, with the delivery handler invoked in-process.
+    pub async fn poll(&self) -> anyhow::Result<PollOutcome> {
+        self.source.poll_once(&InProcess(&self.delivery)).await
+    }
+
+    /// Polls until `done` says so or `timeout` passes; returns whether `done` was reached.
+    pub async fn poll_until(
+        &self,
+        timeout: Duration,
+        mut done: impl AsyncFnMut() -> bool,
+    ) -> anyhow::Result<bool> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        while tokio::time::Instant::now() < deadline {
+            self.poll().await?;
+            if done().await {
+                return Ok(true);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Ok(false)
+    }
+
+    pub fn sqs(&self) -> aws_sdk_sqs::Client {
+        aws_sdk_sqs::Client::new(&self.aws)
+    }
+
+    /// Bodies of the messages waiting in the dead-letter queue (received without deleting them).
+    pub async fn dead_letters(&self) -> anyhow::Result<Vec<String>> {
+        let received = self
+            .sqs()
+            .receive_message()
+            .queue_url(self.made.queue_url("DeadLetterQueue")?)
+            .max_number_of_messages(10)
+            .visibility_timeout(0)
+            .send()
+            .await?;
+        Ok(received.messages.unwrap_or_default().into_iter().filter_map(|m| m.body).collect())
+    }
+
+    pub async fn attempts(&self, message_id: &str) -> anyhow::Result<Vec<Attempt>> {
+        let id = hookline::ids::MessageId::parse(message_id)?;
+        Ok(self.delivery.store.attempts_for_message(&hookline::default_tenant(), &id).await?)
+    }
+}
+
+/// Invokes the delivery handler in this process with the event JSON the event source built.
+#[derive(Debug)]
+pub struct InProcess<'a>(pub &'a Delivery);
+
+impl Invoke for InProcess<'_> {
+    async fn invoke(&self, event: Value) -> anyhow::Result<Value> {
+        let event: SqsEvent = serde_json::from_value(event)?;
+        let event = lambda_runtime::LambdaEvent::new(event, lambda_runtime::Context::default());
+        let answer = hookline_delivery::handle(self.0, event).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok(serde_json::to_value(answer)?)
+    }
+}

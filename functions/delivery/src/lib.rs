@@ -22,22 +22,23 @@ where
     Q: DeliveryQueue,
     C: Clock,
 {
-    let outcomes = futures::stream::iter(&event.payload.records)
-        .map(|record| async move { (record, process(deps, record).await) })
-        .buffer_unordered(deps.settings.concurrency);
+    // Records are moved into their futures: borrowed ones trip the compiler's Send inference.
+    let outcomes: Vec<(SqsMessage, Disposition)> =
+        futures::stream::iter(event.payload.records.into_iter().map(|record| process(deps, record)))
+            .buffer_unordered(deps.settings.concurrency)
+            .collect()
+            .await;
     let failed: Vec<BatchItemFailure> = outcomes
-        .filter_map(|(record, disposition)| async move {
-            (disposition == Disposition::Again)
-                .then(|| failure(record.message_id.clone().unwrap_or_default()))
-        })
-        .collect()
-        .await;
+        .into_iter()
+        .filter(|(_, disposition)| *disposition == Disposition::Again)
+        .map(|(record, _)| failure(record.message_id.unwrap_or_default()))
+        .collect();
     let mut response = SqsBatchResponse::default();
     response.batch_item_failures = failed;
     Ok(response)
 }
 
-async fn process<S, H, Q, C>(deps: &DeliveryDeps<S, H, Q, C>, record: &SqsMessage) -> Disposition
+async fn process<S, H, Q, C>(deps: &DeliveryDeps<S, H, Q, C>, record: SqsMessage) -> (SqsMessage, Disposition)
 where
     S: EndpointStore + AttemptStore,
     H: WebhookSender,
@@ -47,11 +48,12 @@ where
     let (Some(body), Some(receipt_handle)) = (record.body.as_deref(), record.receipt_handle.as_deref())
     else {
         warn!(message_id = ?record.message_id, "SQS record without a body or receipt handle");
-        return Disposition::Again;
+        return (record, Disposition::Again);
     };
     let receive_count =
         record.attributes.get("ApproximateReceiveCount").and_then(|count| count.parse().ok()).unwrap_or(1);
-    deliver(deps, ReceivedTask { body, receipt_handle, receive_count }).await
+    let disposition = deliver(deps, ReceivedTask { body, receipt_handle, receive_count }).await;
+    (record, disposition)
 }
 
 fn failure(message_id: String) -> BatchItemFailure {

@@ -50,7 +50,7 @@ start_moto() {
   local port
   port="$(free_port)"
   log "starting the AWS emulator (moto) on 127.0.0.1:$port"
-  "$VENV/bin/moto_server" -H 127.0.0.1 -p "$port" > "$STATE/moto.log" 2>&1 &
+  setsid "$VENV/bin/moto_server" -H 127.0.0.1 -p "$port" > "$STATE/moto.log" 2>&1 &
   CHILDREN+=("$!")
   export AWS_ENDPOINT_URL="http://127.0.0.1:$port"
   export AWS_REGION="${AWS_REGION:-us-east-1}"

@@ -13,4 +13,16 @@ HOOKLINE_VENV="$VENV" bash "$ROOT/scripts/check-template.sh"
 start_moto
 export HOOKLINE_PYTHON="$VENV/bin/python"
 log "cargo test --workspace"
-cargo test --workspace --locked "$@"
+cargo test --workspace --locked "$@" 2>&1 | tee "$STATE/cargo-test.log"
+
+# The README's other command must keep working too: run the whole local pipeline once, on free ports,
+# and stop when the sample event has been delivered and verified.
+log "smoke test: scripts/run-local.sh --check"
+HOOKLINE_LAMBDA_PORT="$(free_port)" HOOKLINE_RECEIVER_PORT="$(free_port)" \
+  bash "$ROOT/scripts/run-local.sh" --check > "$STATE/run-local-check.log" 2>&1 \
+  || { tail -40 "$STATE/run-local-check.log"; exit 1; }
+log "the local pipeline delivered a verified webhook"
+
+# One closing line for the whole run (cargo prints one per test binary).
+awk '/^test result:/ { passed += $4; failed += $6 } END { printf "tests: %d passed, %d failed\n", passed, failed }' \
+  "$STATE/cargo-test.log"

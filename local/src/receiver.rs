@@ -48,10 +48,13 @@ impl Default for Behaviour {
     }
 }
 
+/// Called with each request as it arrives (the CLI prints them).
+pub type OnReceive = Box<dyn Fn(&Received) + Send + Sync>;
+
 struct Shared {
     behaviour: Mutex<Behaviour>,
     log: Mutex<Vec<Received>>,
-    on_receive: Option<Box<dyn Fn(&Received) + Send + Sync>>,
+    on_receive: Option<OnReceive>,
 }
 
 #[derive(Clone)]
@@ -80,7 +83,7 @@ impl Receiver {
     pub async fn start_with(
         addr: SocketAddr,
         behaviour: Behaviour,
-        on_receive: Option<Box<dyn Fn(&Received) + Send + Sync>>,
+        on_receive: Option<OnReceive>,
     ) -> anyhow::Result<Self> {
         let listener = TcpListener::bind(addr).await?;
         let shared = Arc::new(Shared { behaviour: Mutex::new(behaviour), log: Mutex::default(), on_receive });

@@ -1,4 +1,5 @@
 //! Ingest → SQS → delivery → a receiver on 127.0.0.1, through the real SDK clients against the emulator.
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "a test that cannot set up should fail loudly")]
 
 use std::net::SocketAddr;
 use std::process::{Command, Stdio};

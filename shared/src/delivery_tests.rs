@@ -7,8 +7,7 @@ use rand::rngs::StdRng;
 use super::*;
 use crate::clock::ManualClock;
 use crate::event_type::{EventFilter, EventType};
-use crate::ids::{EndpointId, MessageId, TenantId};
-use crate::model::EndpointSecret;
+use crate::ids::{MessageId, TenantId};
 use crate::queue::memory::MemoryQueue;
 use crate::signing::{Secret, verify};
 use crate::store::memory::MemoryStore;
@@ -61,17 +60,13 @@ struct Fixture {
 async fn fixture(schedule: &str, outcomes: Vec<Result<WebhookResponse, SendFailure>>) -> Fixture {
     let tenant = TenantId::parse("ten_a").unwrap();
     let secret = Secret::generate();
-    let endpoint = Endpoint {
-        id: EndpointId::generate(),
-        tenant_id: tenant.clone(),
-        url: "https://hooks.example.com/in".into(),
-        filter: EventFilter::everything(),
-        secrets: vec![EndpointSecret { secret: secret.clone(), expires_at_ms: None }],
-        enabled: true,
-        disabled_reason: None,
-        description: None,
-        created_at_ms: 0,
-    };
+    let endpoint = Endpoint::new(
+        tenant.clone(),
+        "https://hooks.example.com/in".into(),
+        EventFilter::everything(),
+        secret.clone(),
+        0,
+    );
     let store = MemoryStore::default();
     store.put_endpoint(&endpoint).await.unwrap();
     let task = DeliveryTask::DeliverV1(DeliverV1 {

@@ -7,7 +7,7 @@ use crate::api::{ApiError, CreateEndpoint, CreateEvent, EndpointView, EventAccep
 use crate::clock::{Clock, rfc3339};
 use crate::event_type::{EventFilter, EventType};
 use crate::ids::{EndpointId, MessageId, TenantId};
-use crate::model::{Endpoint, EndpointSecret, Message};
+use crate::model::{Endpoint, Message};
 use crate::queue::{DeliveryQueue, QueueError};
 use crate::signing::Secret;
 use crate::ssrf::{AddressPolicy, UrlError};
@@ -162,17 +162,9 @@ where
         return Err(IngestError::Invalid("description must be at most 1024 bytes".into()));
     }
     let secret = Secret::generate();
-    let endpoint = Endpoint {
-        id: EndpointId::generate(),
-        tenant_id: tenant.clone(),
-        url: url.to_string(),
-        filter,
-        secrets: vec![EndpointSecret { secret: secret.clone(), expires_at_ms: None }],
-        enabled: true,
-        disabled_reason: None,
-        description: request.description,
-        created_at_ms: deps.clock.now_ms(),
-    };
+    let mut endpoint =
+        Endpoint::new(tenant.clone(), url.to_string(), filter, secret.clone(), deps.clock.now_ms());
+    endpoint.description = request.description;
     deps.store.put_endpoint(&endpoint).await?;
     info!(endpoint_id = %endpoint.id, "endpoint created");
     Ok(EndpointView { secret: Some(secret.expose()), ..EndpointView::of(&endpoint) })

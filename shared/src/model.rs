@@ -47,6 +47,27 @@ pub struct Endpoint {
 }
 
 impl Endpoint {
+    /// A new, enabled endpoint with a fresh id, signing with one secret.
+    pub fn new(
+        tenant_id: TenantId,
+        url: String,
+        filter: EventFilter,
+        secret: Secret,
+        created_at_ms: i64,
+    ) -> Self {
+        Self {
+            id: EndpointId::generate(),
+            tenant_id,
+            url,
+            filter,
+            secrets: vec![EndpointSecret { secret, expires_at_ms: None }],
+            enabled: true,
+            disabled_reason: None,
+            description: None,
+            created_at_ms,
+        }
+    }
+
     pub fn signing_secrets(&self, now_ms: i64) -> impl Iterator<Item = &Secret> {
         self.secrets
             .iter()
@@ -173,20 +194,15 @@ mod tests {
     fn expired_secrets_stop_signing_and_the_rest_keep_their_order() {
         let new = Secret::generate();
         let old = Secret::generate();
-        let endpoint = Endpoint {
-            id: EndpointId::generate(),
-            tenant_id: TenantId::parse("ten_a").unwrap(),
-            url: "https://example.com/hook".into(),
-            filter: EventFilter::everything(),
-            secrets: vec![
-                EndpointSecret { secret: new.clone(), expires_at_ms: None },
-                EndpointSecret { secret: old.clone(), expires_at_ms: Some(1_000) },
-            ],
-            enabled: true,
-            disabled_reason: None,
-            description: None,
-            created_at_ms: 0,
-        };
+        let tenant = TenantId::parse("ten_a").unwrap();
+        let mut endpoint = Endpoint::new(
+            tenant,
+            "https://example.com/hook".into(),
+            EventFilter::everything(),
+            new.clone(),
+            0,
+        );
+        endpoint.secrets.push(EndpointSecret { secret: old.clone(), expires_at_ms: Some(1_000) });
         let during: Vec<_> = endpoint.signing_secrets(999).cloned().collect();
         assert_eq!(during, vec![new.clone(), old]);
         let after: Vec<_> = endpoint.signing_secrets(1_000).cloned().collect();

@@ -10,7 +10,7 @@ use hookline::clock::ManualClock;
 use hookline::delivery::DeliverySettings;
 use hookline::event_type::{EventFilter, EventType};
 use hookline::ids::{EndpointId, MessageId, TenantId};
-use hookline::model::{DeliveryState, Endpoint, EndpointSecret};
+use hookline::model::{DeliveryState, Endpoint};
 use hookline::queue::memory::MemoryQueue;
 use hookline::retry::RetrySchedule;
 use hookline::sender::{OutgoingWebhook, SendFailure, WebhookResponse};
@@ -43,17 +43,13 @@ type Deps = DeliveryDeps<MemoryStore, FixedSender, MemoryQueue, ManualClock>;
 
 async fn deps(status: u16) -> (Deps, TenantId, EndpointId) {
     let tenant = TenantId::parse("ten_a").unwrap();
-    let endpoint = Endpoint {
-        id: EndpointId::generate(),
-        tenant_id: tenant.clone(),
-        url: "https://example.com/hook".into(),
-        filter: EventFilter::everything(),
-        secrets: vec![EndpointSecret { secret: Secret::generate(), expires_at_ms: None }],
-        enabled: true,
-        disabled_reason: None,
-        description: None,
-        created_at_ms: 0,
-    };
+    let endpoint = Endpoint::new(
+        tenant.clone(),
+        "https://example.com/hook".into(),
+        EventFilter::everything(),
+        Secret::generate(),
+        0,
+    );
     let store = MemoryStore::default();
     store.put_endpoint(&endpoint).await.unwrap();
     let deps = DeliveryDeps {

@@ -7,7 +7,7 @@ use crate::api::{ApiError, CreateEndpoint, CreateEvent, EndpointView, EventAccep
 use crate::clock::{Clock, rfc3339};
 use crate::event_type::{EventFilter, EventType};
 use crate::ids::{EndpointId, MessageId, TenantId};
-use crate::model::{Endpoint, Message};
+use crate::model::{Endpoint, Message, QueueState};
 use crate::queue::{DeliveryQueue, QueueError};
 use crate::signing::Secret;
 use crate::ssrf::{AddressPolicy, UrlError};
@@ -103,7 +103,7 @@ where
         body: envelope.to_string(),
         request_hash,
         created_at_ms: now_ms,
-        enqueued: false,
+        queue_state: QueueState::Queueing,
         endpoint_ids: endpoints,
     };
 
@@ -112,12 +112,14 @@ where
         Inserted::Existing(earlier) if earlier.request_hash != fresh.request_hash => {
             return Err(IngestError::IdConflict(event.id.unwrap_or_default()));
         }
-        Inserted::Existing(earlier) if earlier.enqueued => {
-            info!(message_id = %earlier.id, "repeat of an accepted event");
-            return Ok(EventAccepted { id: earlier.id, endpoints: earlier.endpoint_ids.len() });
-        }
-        // An earlier copy stored it but did not finish queueing: finish its work, with its fan-out.
-        Inserted::Existing(earlier) => *earlier,
+        Inserted::Existing(earlier) => match settle_earlier_copy(deps, tenant, *earlier).await? {
+            Earlier::Accepted(earlier) => {
+                info!(message_id = %earlier.id, "repeat of an accepted event");
+                return Ok(EventAccepted { id: earlier.id, endpoints: earlier.endpoint_ids.len() });
+            }
+            // The earlier copy failed or died before queueing everything: finish its work, with its fan-out.
+            Earlier::Unfinished(earlier) => earlier,
+        },
     };
 
     let tasks: Vec<DeliveryTask> = message
@@ -133,13 +135,57 @@ where
             })
         })
         .collect();
-    deps.queue.enqueue(&tasks).await?;
-    if let Err(e) = deps.store.mark_enqueued(tenant, &message.id).await {
-        // Everything is queued, so the event is safe; a repeat of this request would queue it again.
-        warn!(message_id = %message.id, error = %e, "could not mark the message as enqueued");
+    if let Err(e) = deps.queue.enqueue(&tasks).await {
+        // Tell copies of this request not to wait for us: the producer's retry queues again.
+        if let Err(mark) = deps.store.set_queue_state(tenant, &message.id, QueueState::Failed).await {
+            warn!(message_id = %message.id, error = %mark, "could not mark the message as failed to queue");
+        }
+        return Err(e.into());
+    }
+    if let Err(e) = deps.store.set_queue_state(tenant, &message.id, QueueState::Queued).await {
+        // Everything is queued, so the event is safe; a repeat of this request after the lease would
+        // queue it again (a duplicate with the same webhook-id, never a loss).
+        warn!(message_id = %message.id, error = %e, "could not mark the message as queued");
     }
     info!(message_id = %message.id, event_type = %message.event_type, endpoints = tasks.len(), "event accepted");
     Ok(EventAccepted { id: message.id, endpoints: tasks.len() })
+}
+
+/// How long a request may still be queueing a message (the ingest function times out after 10 s).
+const QUEUEING_LEASE_MS: i64 = 15_000;
+const QUEUEING_POLL: std::time::Duration = std::time::Duration::from_millis(100);
+
+enum Earlier {
+    Accepted(Message),
+    Unfinished(Message),
+}
+
+/// A copy of this request stored the message first. While it is still queueing (within its lease),
+/// wait for it, so that concurrent duplicates queue the tasks exactly once and get the same answer.
+async fn settle_earlier_copy<S, Q, C>(
+    deps: &IngestDeps<S, Q, C>,
+    tenant: &TenantId,
+    mut earlier: Message,
+) -> Result<Earlier, IngestError>
+where
+    S: MessageStore,
+    C: Clock,
+{
+    let polls = QUEUEING_LEASE_MS / i64::try_from(QUEUEING_POLL.as_millis()).unwrap_or(1);
+    for _ in 0..polls {
+        match earlier.queue_state {
+            QueueState::Queued => return Ok(Earlier::Accepted(earlier)),
+            QueueState::Failed => return Ok(Earlier::Unfinished(earlier)),
+            QueueState::Queueing if deps.clock.now_ms() - earlier.created_at_ms > QUEUEING_LEASE_MS => break,
+            QueueState::Queueing => {
+                tokio::time::sleep(QUEUEING_POLL).await;
+                if let Some(latest) = deps.store.get_message(tenant, &earlier.id).await? {
+                    earlier = latest;
+                }
+            }
+        }
+    }
+    Ok(Earlier::Unfinished(earlier))
 }
 
 /// Registers an endpoint with a fresh signing secret, shown once in the answer.

@@ -2,6 +2,7 @@ use serde_json::json;
 
 use super::*;
 use crate::clock::ManualClock;
+use crate::model::QueueState;
 use crate::queue::memory::MemoryQueue;
 use crate::store::memory::MemoryStore;
 
@@ -51,7 +52,10 @@ async fn an_event_fans_out_to_every_enabled_endpoint_whose_filter_matches() {
     let mut expected = vec![invoices.id, everything.id];
     expected.sort();
     assert_eq!(targets, expected);
-    assert!(deps.store.get_message(&tenant(), &accepted.id).await.unwrap().unwrap().enqueued);
+    assert!(
+        deps.store.get_message(&tenant(), &accepted.id).await.unwrap().unwrap().queue_state
+            == QueueState::Queued
+    );
 }
 
 #[tokio::test]
@@ -74,6 +78,20 @@ async fn a_repeat_with_the_same_id_returns_the_first_answer_without_a_second_del
     let first = accept_event(&deps, &tenant(), event("invoice.paid", Some("order-1"))).await.unwrap();
     let again = accept_event(&deps, &tenant(), event("invoice.paid", Some("order-1"))).await.unwrap();
     assert_eq!(first, again);
+    assert_eq!(deps.queue.enqueued().len(), 1);
+}
+
+#[tokio::test]
+async fn concurrent_copies_of_one_event_queue_it_once_and_get_the_same_answer() {
+    let deps = deps(false, AddressPolicy::public_only());
+    endpoint(&deps, "https://a.example.com/", &["*"]).await.unwrap();
+    // A slow queue keeps the first copy queueing while the others arrive.
+    deps.queue.set_latency(std::time::Duration::from_millis(300));
+    let tenant = tenant();
+    let copies = (0..5).map(|_| accept_event(&deps, &tenant, event("invoice.paid", Some("order-9"))));
+    let answers = futures::future::join_all(copies).await;
+    let first = answers[0].as_ref().unwrap();
+    assert!(answers.iter().all(|answer| answer.as_ref().unwrap() == first));
     assert_eq!(deps.queue.enqueued().len(), 1);
 }
 

@@ -17,9 +17,21 @@ pub struct Message {
     /// SHA-256 of the producer's request, to tell an idempotent retry from a conflicting reuse of an id.
     pub request_hash: String,
     pub created_at_ms: i64,
-    /// Set once every delivery task was enqueued; a retry of an unfinished ingest enqueues again.
-    pub enqueued: bool,
+    /// How far ingest got with queueing the message's delivery tasks.
+    pub queue_state: QueueState,
     pub endpoint_ids: Vec<EndpointId>,
+}
+
+/// Ingest's progress with a message: the item is written first, then its tasks are queued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QueueState {
+    /// A request is queueing the tasks now; a copy of it waits for the outcome instead of queueing too.
+    Queueing,
+    /// Every delivery task is on the queue: the message is accepted.
+    Queued,
+    /// Queueing failed and the producer was told so; its retry queues again.
+    Failed,
 }
 
 /// A signing secret and, while a rotation is in its grace period, when it stops signing.

@@ -192,3 +192,20 @@ async fn a_repeated_event_id_is_accepted_once_and_delivered_once() {
     let (status, error) = stack.post("/v1/events", &conflicting).await;
     assert_eq!((status, error["error"]["code"].as_str()), (409, Some("id_conflict")));
 }
+
+#[tokio::test]
+async fn concurrent_copies_of_one_event_are_stored_once_and_delivered_once() {
+    let stack = Stack::new(&[]).await.unwrap();
+    let receiver = receiver(Behaviour::default()).await;
+    subscribe(&stack, &receiver).await;
+    let event = json!({ "id": "order-8", "event_type": "invoice.paid", "payload": { "n": 1 } }).to_string();
+    let answers = futures::future::join_all((0..5).map(|_| stack.post("/v1/events", &event))).await;
+    assert!(answers.iter().all(|answer| answer == &answers[0]), "{answers:?}");
+    assert_eq!(answers[0].0, 202);
+
+    assert!(
+        stack.poll_until(Duration::from_secs(10), async || !receiver.received().is_empty()).await.unwrap()
+    );
+    stack.poll().await.unwrap();
+    assert_eq!(receiver.received().len(), 1, "one delivery per endpoint");
+}

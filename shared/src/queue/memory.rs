@@ -11,6 +11,7 @@ struct State {
     enqueued: Vec<DeliveryTask>,
     delays: Vec<(String, Duration)>,
     fail_next_enqueue: bool,
+    latency: Duration,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -29,6 +30,11 @@ impl MemoryQueue {
         self.state().delays.clone()
     }
 
+    /// Makes every enqueue take this long, as a slow network would.
+    pub fn set_latency(&self, latency: Duration) {
+        self.state().latency = latency;
+    }
+
     /// Makes the next enqueue fail, as an SQS outage would.
     pub fn fail_next_enqueue(&self) {
         self.state().fail_next_enqueue = true;
@@ -37,6 +43,8 @@ impl MemoryQueue {
 
 impl DeliveryQueue for MemoryQueue {
     async fn enqueue(&self, tasks: &[DeliveryTask]) -> Result<(), QueueError> {
+        let latency = self.state().latency;
+        tokio::time::sleep(latency).await;
         let mut state = self.state();
         if std::mem::take(&mut state.fail_next_enqueue) {
             return Err(QueueError::Rejected {

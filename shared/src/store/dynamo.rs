@@ -7,7 +7,7 @@ use super::codec::{Item, from_item, to_item};
 use super::keys::{self, EXPIRES_AT, GSI1PK, GSI1SK, PK, SK};
 use super::{AttemptStore, EndpointStore, Inserted, MessageStore, StoreError};
 use crate::ids::{EndpointId, MessageId, TenantId};
-use crate::model::{Attempt, Endpoint, Message};
+use crate::model::{Attempt, Endpoint, Message, QueueState};
 
 #[derive(Debug, Clone)]
 pub struct DynamoStore {
@@ -165,14 +165,24 @@ impl MessageStore for DynamoStore {
         }
     }
 
-    async fn mark_enqueued(&self, tenant: &TenantId, id: &MessageId) -> Result<(), StoreError> {
+    async fn set_queue_state(
+        &self,
+        tenant: &TenantId,
+        id: &MessageId,
+        state: QueueState,
+    ) -> Result<(), StoreError> {
+        let state = serde_json::to_value(state)
+            .map_err(|source| StoreError::Corrupt { entity: "message", source })?
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
         self.client
             .update_item()
             .table_name(&self.table)
             .key(PK, s(keys::message_pk(tenant, id)))
             .key(SK, s(keys::MESSAGE_SK))
-            .update_expression("SET enqueued = :true")
-            .expression_attribute_values(":true", AttributeValue::Bool(true))
+            .update_expression("SET queue_state = :state")
+            .expression_attribute_values(":state", s(state))
             .send()
             .await
             .map_err(|e| StoreError::dynamo("UpdateItem message", e))?;

@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::{AttemptStore, EndpointStore, Inserted, MessageStore, StoreError};
 use crate::ids::{EndpointId, MessageId, TenantId};
-use crate::model::{Attempt, Endpoint, Message};
+use crate::model::{Attempt, Endpoint, Message, QueueState};
 
 #[derive(Debug, Default)]
 struct Tables {
@@ -73,9 +73,14 @@ impl MessageStore for MemoryStore {
         Ok(Inserted::New)
     }
 
-    async fn mark_enqueued(&self, tenant: &TenantId, id: &MessageId) -> Result<(), StoreError> {
+    async fn set_queue_state(
+        &self,
+        tenant: &TenantId,
+        id: &MessageId,
+        state: QueueState,
+    ) -> Result<(), StoreError> {
         if let Some(message) = self.tables().messages.get_mut(&(tenant.clone(), id.clone())) {
-            message.enqueued = true;
+            message.queue_state = state;
         }
         Ok(())
     }

@@ -10,7 +10,7 @@ pub mod memory;
 use std::future::Future;
 
 use crate::ids::{EndpointId, MessageId, TenantId};
-use crate::model::{Attempt, Endpoint, Message};
+use crate::model::{Attempt, Endpoint, Message, QueueState};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -74,10 +74,11 @@ pub trait MessageStore: Send + Sync {
     /// Writes the message unless one with its id exists; then returns that one instead.
     fn insert_message(&self, message: &Message) -> impl Future<Output = Result<Inserted, StoreError>> + Send;
 
-    fn mark_enqueued(
+    fn set_queue_state(
         &self,
         tenant: &TenantId,
         id: &MessageId,
+        state: QueueState,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     fn get_message(

@@ -1,0 +1,174 @@
+//! `cargo bench -p hookline-local --bench throughput`: prints, in one run,
+//! - deliveries per second through the real delivery path (sign, POST through the guarded client,
+//!   record the attempt in the in-memory store) against a local sink, next to a bare pooled reqwest
+//!   client POSTing the same bodies to the same sink, and their ratio;
+//! - signing throughput next to raw SHA-256 at 1 KiB and 64 KiB, and their ratio;
+//! - the release Lambda binary sizes, when `cargo lambda build --release --arm64` has made them.
+//!
+//! Figures, not assertions: tests check behaviour, this measures it.
+#![allow(
+    clippy::print_stdout,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a benchmark prints and may panic"
+)]
+
+use std::hint::black_box;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use futures::StreamExt as _;
+use hookline::clock::SystemClock;
+use hookline::delivery::{DeliveryDeps, DeliverySettings, ReceivedTask, deliver};
+use hookline::event_type::{EventFilter, EventType};
+use hookline::ids::{MessageId, TenantId};
+use hookline::model::Endpoint;
+use hookline::queue::memory::MemoryQueue;
+use hookline::retry::RetrySchedule;
+use hookline::sender::{HttpSender, HttpSettings};
+use hookline::signing::Secret;
+use hookline::ssrf::AddressPolicy;
+use hookline::store::EndpointStore as _;
+use hookline::store::memory::MemoryStore;
+use hookline::task::{DeliverV1, DeliveryTask};
+use hookline_local::receiver::{Behaviour, Receiver};
+use sha2::{Digest, Sha256};
+
+const DELIVERIES: usize = 5_000;
+const IN_FLIGHT: usize = 32;
+
+#[tokio::main]
+async fn main() {
+    println!("Hookline throughput ({} cores)", std::thread::available_parallelism().map_or(1, |n| n.get()));
+    delivery_path().await;
+    signing();
+    binary_sizes();
+}
+
+async fn delivery_path() {
+    let sink =
+        Receiver::start("127.0.0.1:0".parse::<SocketAddr>().unwrap(), Behaviour::default()).await.unwrap();
+    let url = sink.url("/sink");
+    let body = format!(
+        r#"{{"type":"invoice.paid","timestamp":"2026-11-25T00:00:00Z","data":{{"pad":"{}"}}}}"#,
+        "x".repeat(900)
+    );
+
+    let tenant = TenantId::parse("ten_bench").unwrap();
+    let endpoint =
+        Endpoint::new(tenant.clone(), url.clone(), EventFilter::everything(), Secret::generate(), 0);
+    let store = MemoryStore::default();
+    store.put_endpoint(&endpoint).await.unwrap();
+    let settings = HttpSettings {
+        allow_http: true,
+        policy: AddressPolicy::allowing("127.0.0.0/8").unwrap(),
+        ..HttpSettings::default()
+    };
+    let deps = DeliveryDeps {
+        store,
+        sender: HttpSender::new(settings).unwrap(),
+        queue: MemoryQueue::default(),
+        clock: SystemClock,
+        settings: DeliverySettings { schedule: RetrySchedule::standard(), concurrency: IN_FLIGHT },
+    };
+    let tasks: Vec<String> = (0..DELIVERIES)
+        .map(|_| {
+            DeliveryTask::DeliverV1(DeliverV1 {
+                tenant_id: tenant.clone(),
+                message_id: MessageId::generate(),
+                endpoint_id: endpoint.id.clone(),
+                event_type: EventType::parse("invoice.paid").unwrap(),
+                body: body.clone(),
+            })
+            .encode()
+        })
+        .collect();
+
+    // Warm both paths' connection pools first.
+    run_hookline(&deps, &tasks[..200]).await;
+    let bare = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    run_bare(&bare, &url, &body, 200).await;
+
+    let hookline = run_hookline(&deps, &tasks).await;
+    let baseline = run_bare(&bare, &url, &body, DELIVERIES).await;
+    let rate = |elapsed: Duration| DELIVERIES as f64 / elapsed.as_secs_f64();
+    println!("\ndelivery path, {DELIVERIES} POSTs of {} B, {IN_FLIGHT} in flight, local sink:", body.len());
+    println!("  hookline (sign + guarded POST + attempt record) {:>9.0} deliveries/s", rate(hookline));
+    println!("  bare pooled reqwest client                     {:>9.0} requests/s", rate(baseline));
+    println!(
+        "  ratio                                          {:>9.2} (target ≥ 0.8)",
+        rate(hookline) / rate(baseline)
+    );
+    assert_eq!(deps.store.all_attempts().len(), DELIVERIES + 200, "every delivery recorded");
+}
+
+async fn run_hookline(
+    deps: &DeliveryDeps<MemoryStore, HttpSender, MemoryQueue, SystemClock>,
+    tasks: &[String],
+) -> Duration {
+    let started = Instant::now();
+    futures::stream::iter(tasks)
+        .map(|task| deliver(deps, ReceivedTask { body: task, receipt_handle: "rh", receive_count: 1 }))
+        .buffer_unordered(IN_FLIGHT)
+        .collect::<Vec<_>>()
+        .await;
+    started.elapsed()
+}
+
+async fn run_bare(client: &reqwest::Client, url: &str, body: &str, count: usize) -> Duration {
+    let started = Instant::now();
+    futures::stream::iter(0..count)
+        .map(|_| async {
+            let response = client
+                .post(url)
+                .header("content-type", "application/json")
+                .body(body.to_owned())
+                .send()
+                .await;
+            response.unwrap().bytes().await.unwrap()
+        })
+        .buffer_unordered(IN_FLIGHT)
+        .collect::<Vec<_>>()
+        .await;
+    started.elapsed()
+}
+
+fn signing() {
+    let secret = Secret::generate();
+    println!("\nsigning (HMAC-SHA256 + base64 header) vs raw SHA-256, one core:");
+    for size in [1024usize, 64 * 1024] {
+        let body = vec![b'x'; size];
+        let iterations = (256 * 1024 * 1024 / size).max(1000);
+        let started = Instant::now();
+        for i in 0..iterations {
+            black_box(secret.sign("msg_01jbenchmarkid", 1_764_000_000 + i as i64, black_box(&body)));
+        }
+        let signing = started.elapsed();
+        let started = Instant::now();
+        for _ in 0..iterations {
+            black_box(Sha256::digest(black_box(&body)));
+        }
+        let raw = started.elapsed();
+        let mib_s =
+            |elapsed: Duration| (size * iterations) as f64 / elapsed.as_secs_f64() / (1024.0 * 1024.0);
+        println!(
+            "  {:>5} KiB: sign {:>8.0} MiB/s ({:>9.0} signatures/s), sha256 {:>8.0} MiB/s, ratio {:.2} (target ≥ 0.9)",
+            size / 1024,
+            mib_s(signing),
+            iterations as f64 / signing.as_secs_f64(),
+            mib_s(raw),
+            raw.as_secs_f64() / signing.as_secs_f64()
+        );
+    }
+}
+
+fn binary_sizes() {
+    println!("\nrelease Lambda binaries (cargo lambda build --release --arm64):");
+    for function in ["ingest", "delivery"] {
+        let path = format!("{}/../target/lambda/{function}/bootstrap", env!("CARGO_MANIFEST_DIR"));
+        match std::fs::metadata(&path) {
+            Ok(meta) => println!("  {function:<9} {:>6.1} MiB", meta.len() as f64 / (1024.0 * 1024.0)),
+            Err(_) => println!("  {function:<9} not built (run: cargo lambda build --release --arm64)"),
+        }
+    }
+}

@@ -1,7 +1,7 @@
 //! Accepting events and registering endpoints: the logic behind the ingest function's routes.
 
 use sha2::{Digest, Sha256};
-use tracing::{info, warn};
+use tracing::{Instrument as _, info, info_span, warn};
 
 use crate::api::{ApiError, CreateEndpoint, CreateEvent, EndpointView, EventAccepted};
 use crate::clock::{Clock, rfc3339};
@@ -107,10 +107,27 @@ where
         endpoint_ids: endpoints,
     };
 
+    let span =
+        info_span!("event", tenant_id = %tenant, message_id = %fresh.id, event_type = %fresh.event_type);
+    store_and_queue(deps, tenant, fresh, event.id).instrument(span).await
+}
+
+/// Stores the message (or finds the copy an earlier request stored) and queues one task per endpoint.
+async fn store_and_queue<S, Q, C>(
+    deps: &IngestDeps<S, Q, C>,
+    tenant: &TenantId,
+    fresh: Message,
+    producer_id: Option<String>,
+) -> Result<EventAccepted, IngestError>
+where
+    S: EndpointStore + MessageStore,
+    Q: DeliveryQueue,
+    C: Clock,
+{
     let message = match deps.store.insert_message(&fresh).await? {
         Inserted::New => fresh,
         Inserted::Existing(earlier) if earlier.request_hash != fresh.request_hash => {
-            return Err(IngestError::IdConflict(event.id.unwrap_or_default()));
+            return Err(IngestError::IdConflict(producer_id.unwrap_or_default()));
         }
         Inserted::Existing(earlier) => match settle_earlier_copy(deps, tenant, *earlier).await? {
             Earlier::Accepted(earlier) => {

@@ -34,6 +34,17 @@ pub enum QueueState {
     Failed,
 }
 
+impl QueueState {
+    /// The stored form, the same as its serde form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Queueing => "queueing",
+            Self::Queued => "queued",
+            Self::Failed => "failed",
+        }
+    }
+}
+
 /// A signing secret and, while a rotation is in its grace period, when it stops signing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EndpointSecret {
@@ -199,6 +210,13 @@ mod tests {
         ] {
             let json = serde_json::to_string(&code).unwrap();
             assert_eq!(json, format!("\"{}\"", code.as_str()));
+        }
+    }
+
+    #[test]
+    fn queue_states_are_stored_as_their_serde_form() {
+        for state in [QueueState::Queueing, QueueState::Queued, QueueState::Failed] {
+            assert_eq!(serde_json::to_string(&state).unwrap(), format!("\"{}\"", state.as_str()));
         }
     }
 

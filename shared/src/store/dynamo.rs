@@ -171,18 +171,13 @@ impl MessageStore for DynamoStore {
         id: &MessageId,
         state: QueueState,
     ) -> Result<(), StoreError> {
-        let state = serde_json::to_value(state)
-            .map_err(|source| StoreError::Corrupt { entity: "message", source })?
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
         self.client
             .update_item()
             .table_name(&self.table)
             .key(PK, s(keys::message_pk(tenant, id)))
             .key(SK, s(keys::MESSAGE_SK))
             .update_expression("SET queue_state = :state")
-            .expression_attribute_values(":state", s(state))
+            .expression_attribute_values(":state", s(state.as_str()))
             .send()
             .await
             .map_err(|e| StoreError::dynamo("UpdateItem message", e))?;

@@ -16,8 +16,9 @@ export PATH="$VENV/bin:$PATH" # cargo-lambda (and the zig it brings) come from t
 start_moto
 
 log "building the local tools"
-cargo build --quiet --locked -p hookline-local -p hookline-ingest -p hookline-delivery
+cargo build --quiet --locked -p hookline-local -p hookline-cli -p hookline-ingest -p hookline-delivery
 TOOLS="$ROOT/target/debug/hookline-local"
+HOOKLINE="$ROOT/target/debug/hookline"
 
 log "provisioning the queues and table of infra/template.yaml"
 # Local development's opt-ins: plain http and loopback receivers, and a short retry schedule.
@@ -31,6 +32,14 @@ log "provisioning the queues and table of infra/template.yaml"
   echo "AWS_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY"
 } >> "$STATE/functions.env"
 QUEUE_URL="$(grep '^HOOKLINE_DELIVERY_QUEUE_URL=' "$STATE/functions.env" | cut -d= -f2-)"
+export HOOKLINE_TABLE_NAME="$(grep '^HOOKLINE_TABLE_NAME=' "$STATE/functions.env" | cut -d= -f2-)"
+
+log "creating a tenant and its API key: hookline tenant create --name local"
+TENANT="$("$HOOKLINE" tenant create --name local)"
+echo "$TENANT"
+KEY="$("$VENV/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["api_key"])' <<<"$TENANT")"
+echo "$KEY" > "$STATE/api-key"
+AUTH="Authorization: Bearer $KEY"
 
 LAMBDA_PORT="${HOOKLINE_LAMBDA_PORT:-9000}"
 RECEIVER_PORT="${HOOKLINE_RECEIVER_PORT:-9100}"
@@ -54,13 +63,13 @@ CHILDREN+=("$!")
 
 API="http://127.0.0.1:$LAMBDA_PORT/lambda-url/ingest"
 log "registering the receiver as an endpoint: POST $API/v1/endpoints"
-ENDPOINT="$(curl -sS --fail-with-body -X POST "$API/v1/endpoints" -H 'content-type: application/json' \
+ENDPOINT="$(curl -sS --fail-with-body -X POST "$API/v1/endpoints" -H "$AUTH" -H 'content-type: application/json' \
   -d "{\"url\":\"http://127.0.0.1:$RECEIVER_PORT/webhooks\",\"event_types\":[\"invoice.*\"],\"description\":\"local receiver\"}")"
 echo "$ENDPOINT"
 "$VENV/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["secret"])' <<<"$ENDPOINT" > "$STATE/receiver.secret"
 
 log "sending a sample event: POST $API/v1/events"
-curl -sS --fail-with-body -X POST "$API/v1/events" -H 'content-type: application/json' \
+curl -sS --fail-with-body -X POST "$API/v1/events" -H "$AUTH" -H 'content-type: application/json' \
   -d '{"event_type":"invoice.paid","payload":{"invoice_id":"in_1001","amount":4200,"currency":"eur"}}'
 echo
 
@@ -77,10 +86,13 @@ $CHECK_ONLY && exit 0
 
 cat <<MSG
 
-Hookline is running locally. Send your own events:
+Hookline is running locally. Your API key is in .local/api-key. Send your own events:
 
-  curl -X POST $API/v1/events -H 'content-type: application/json' \\
-    -d '{"event_type":"invoice.paid","payload":{"amount":1}}'
+  export HOOKLINE_API_KEY=\$(cat .local/api-key)
+  curl -X POST $API/v1/events -H "Authorization: Bearer \$HOOKLINE_API_KEY" \\
+    -H 'content-type: application/json' -d '{"event_type":"invoice.paid","payload":{"amount":1}}'
+
+The API is described by $API/v1/openapi.yaml.
 
 Deliveries print above; logs are in .local/ (lambda.log, event-source.log, moto.log).
 Ctrl-C stops everything.

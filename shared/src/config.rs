@@ -29,6 +29,8 @@ pub struct Config {
     pub connect_timeout: Duration,
     pub request_timeout: Duration,
     pub response_body_limit: usize,
+    /// Events per second a tenant may send unless it has its own limit.
+    pub ingest_rate_limit: u32,
 }
 
 impl Config {
@@ -88,11 +90,21 @@ impl Config {
                 "HOOKLINE_RESPONSE_BODY_LIMIT",
                 4096,
             )?,
+            ingest_rate_limit: number(
+                optional("HOOKLINE_INGEST_RATE_LIMIT"),
+                "HOOKLINE_INGEST_RATE_LIMIT",
+                100,
+            )?,
         })
     }
 
     pub fn ingest_settings(&self) -> IngestSettings {
-        IngestSettings { allow_http: self.allow_http, policy: self.policy.clone() }
+        IngestSettings {
+            allow_http: self.allow_http,
+            policy: self.policy.clone(),
+            default_rate_limit: self.ingest_rate_limit.max(1),
+            max_body_bytes: self.max_body_bytes,
+        }
     }
 
     pub fn delivery_settings(&self) -> DeliverySettings {

@@ -173,7 +173,7 @@ where
             (None, Verdict::settled(DeliveryState::Abandoned, Some(ErrorCode::EndpointDisabled)))
         }
         Some(endpoint) => {
-            let outcome = deps.sender.send(signed(task, &endpoint, deps.clock.now_secs())).await;
+            let outcome = deps.sender.send(signed(task, &endpoint, deps.clock.now_ms())).await;
             let verdict =
                 judge(&outcome, number, &deps.settings.schedule, deps.clock.now_ms(), &mut rand::rng());
             (Some(outcome), verdict)
@@ -210,20 +210,21 @@ where
     }
 }
 
-fn signed(task: &DeliverV1, endpoint: &Endpoint, now_secs: i64) -> OutgoingWebhook {
+fn signed(task: &DeliverV1, endpoint: &Endpoint, now_ms: i64) -> OutgoingWebhook {
     let id = task.message_id.as_str();
-    let signature =
-        signature_header(endpoint.signing_secrets(now_secs * 1000), id, now_secs, task.body.as_bytes());
-    OutgoingWebhook {
-        url: endpoint.url.clone(),
-        headers: vec![
-            ("content-type", "application/json".to_owned()),
-            (HEADER_ID, id.to_owned()),
-            (HEADER_TIMESTAMP, now_secs.to_string()),
-            (HEADER_SIGNATURE, signature),
-        ],
-        body: task.body.clone(),
-    }
+    let now_secs = now_ms.div_euclid(1000);
+    // Expiry is in milliseconds: a secret rotated out mid-second must not sign for the rest of it.
+    let signature = signature_header(endpoint.signing_secrets(now_ms), id, now_secs, task.body.as_bytes());
+    // The endpoint's own headers go first; their names were checked against the reserved ones on write.
+    let mut headers: Vec<(String, String)> =
+        endpoint.headers.iter().map(|(name, value)| (name.clone(), value.clone())).collect();
+    headers.extend([
+        ("content-type".to_owned(), "application/json".to_owned()),
+        (HEADER_ID.to_owned(), id.to_owned()),
+        (HEADER_TIMESTAMP.to_owned(), now_secs.to_string()),
+        (HEADER_SIGNATURE.to_owned(), signature),
+    ]);
+    OutgoingWebhook { url: endpoint.url.clone(), headers, body: task.body.clone() }
 }
 
 fn attempt_record(

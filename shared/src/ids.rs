@@ -1,4 +1,4 @@
-//! Typed, prefixed identifiers (`msg_…`, `ep_…`, `ten_…`, `atm_…`).
+//! Typed, prefixed identifiers (`msg_…`, `ep_…`, `ten_…`, `atm_…`, `key_…`).
 //!
 //! The prefix makes an id self-describing in logs and support tickets, and the newtype keeps an endpoint
 //! id from being passed where a message id is expected.
@@ -104,6 +104,11 @@ prefixed_id!(
     /// One HTTP attempt to deliver a message to an endpoint.
     AttemptId,
     "atm_"
+);
+prefixed_id!(
+    /// An API key's public part: names the key in lists and revocations, never authenticates alone.
+    ApiKeyId,
+    "key_"
 );
 
 impl MessageId {

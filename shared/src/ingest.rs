@@ -1,25 +1,43 @@
-//! Accepting events and registering endpoints: the logic behind the ingest function's routes.
+//! Accepting events, one or a batch: admission (rate limit), validation, fan-out to the subscribed
+//! endpoints, then [`crate::idempotency`] stores and queues each message exactly once.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use futures::{StreamExt as _, stream};
 use sha2::{Digest, Sha256};
-use tracing::{Instrument as _, info, info_span, warn};
+use tracing::{Instrument as _, info_span};
 
-use crate::api::{ApiError, CreateEndpoint, CreateEvent, EndpointView, EventAccepted};
+use crate::api::{
+    ApiError, BatchItemResult, BatchRequest, BatchResult, CreateEvent, EventAccepted, ItemError,
+};
 use crate::clock::{Clock, rfc3339};
-use crate::event_type::{EventFilter, EventType};
-use crate::ids::{EndpointId, MessageId, TenantId};
+use crate::error::ServiceError;
+use crate::event_type::EventType;
+use crate::idempotency::store_and_queue;
+use crate::ids::{EndpointId, MessageId};
 use crate::model::{Endpoint, Message, QueueState};
-use crate::queue::{DeliveryQueue, QueueError};
-use crate::signing::Secret;
-use crate::ssrf::{AddressPolicy, UrlError};
-use crate::store::{EndpointStore, Inserted, MessageStore, StoreError};
-use crate::task::{DeliverV1, DeliveryTask};
+use crate::queue::DeliveryQueue;
+use crate::ssrf::AddressPolicy;
+use crate::store::{EndpointStore, EventTypeStore, MessageStore, RateLimiter};
+use crate::tenancy::Tenant;
+
+pub const MAX_BATCH: usize = 100;
+const MAX_KEY_LEN: usize = 256;
+/// Items of one batch stored and queued at once.
+const BATCH_CONCURRENCY: usize = 10;
 
 #[derive(Debug, Clone)]
 pub struct IngestSettings {
     pub allow_http: bool,
     pub policy: AddressPolicy,
+    /// Events per second for tenants without their own limit.
+    pub default_rate_limit: u32,
+    /// Largest request body, and largest event within a batch.
+    pub max_body_bytes: usize,
 }
 
+/// Everything the API's operations need, generic over the ports so unit tests run on in-memory fakes.
 #[derive(Debug, Clone)]
 pub struct IngestDeps<S, Q, C> {
     pub store: S,
@@ -28,69 +46,192 @@ pub struct IngestDeps<S, Q, C> {
     pub settings: IngestSettings,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum IngestError {
-    #[error("{0}")]
-    Invalid(String),
-    #[error("the endpoint URL is not acceptable: {0}")]
-    BadUrl(#[source] UrlError),
-    #[error("event id `{0}` was already used for a different event")]
-    IdConflict(String),
-    #[error("the event could not be stored")]
-    Store(#[from] StoreError),
-    #[error("the event could not be queued for delivery")]
-    Queue(#[from] QueueError),
-}
-
-impl From<IngestError> for ApiError {
-    fn from(error: IngestError) -> Self {
-        let message = error.to_string();
-        match error {
-            IngestError::Invalid(_) => ApiError::new(400, "invalid_request", message),
-            IngestError::BadUrl(UrlError::Blocked(_)) => ApiError::new(422, "url_not_allowed", message),
-            IngestError::BadUrl(_) => ApiError::new(400, "invalid_url", message),
-            IngestError::IdConflict(_) => ApiError::new(409, "id_conflict", message),
-            // Retry-safe: the producer sends the same request again and gets the first answer.
-            IngestError::Store(_) => ApiError::new(503, "storage_unavailable", message),
-            IngestError::Queue(_) => ApiError::new(503, "queue_unavailable", message),
-        }
-    }
-}
-
-/// Accepts one event: stores it, fans it out to the subscribed endpoints and answers only once every
-/// delivery task is on the queue. A repeat of an accepted event (same `id`) returns the first answer.
+/// Accepts one event and answers only once every delivery task is on the queue. A repeat (same event id
+/// or `Idempotency-Key`) returns the first answer and delivers nothing again.
 pub async fn accept_event<S, Q, C>(
     deps: &IngestDeps<S, Q, C>,
-    tenant: &TenantId,
+    tenant: &Tenant,
     event: CreateEvent,
-) -> Result<EventAccepted, IngestError>
+    idempotency_key: Option<&str>,
+) -> Result<EventAccepted, ServiceError>
 where
-    S: EndpointStore + MessageStore,
+    S: EndpointStore + MessageStore + EventTypeStore + RateLimiter,
     Q: DeliveryQueue,
     C: Clock,
 {
-    let event_type = EventType::parse(&event.event_type).map_err(|e| IngestError::Invalid(e.to_string()))?;
-    if !event.payload.is_object() {
-        return Err(IngestError::Invalid("payload must be a JSON object".into()));
-    }
-    let id = match &event.id {
-        Some(key) if key.is_empty() || key.len() > 256 => {
-            return Err(IngestError::Invalid("id must be 1 to 256 characters".into()));
+    let key = match (event.id.as_deref(), idempotency_key) {
+        (Some(id), Some(header)) if id != header => {
+            return Err(ServiceError::Invalid("the Idempotency-Key header and the event id differ".into()));
         }
-        Some(key) => MessageId::for_idempotency_key(tenant, key),
-        None => MessageId::generate(),
+        (id, header) => id.or(header).map(str::to_owned),
     };
+    admit(deps, tenant, 1).await?;
+    let fan_out = FanOut::load(deps, tenant).await?;
+    accept_one(deps, tenant, &fan_out, event, key).await
+}
+
+/// Accepts up to [`MAX_BATCH`] events in one request; each item succeeds or fails on its own and gets
+/// the answer it would have got alone. Items without an id take `<Idempotency-Key>:<index>`.
+pub async fn accept_batch<S, Q, C>(
+    deps: &IngestDeps<S, Q, C>,
+    tenant: &Tenant,
+    batch: BatchRequest,
+    idempotency_key: Option<&str>,
+) -> Result<BatchResult, ServiceError>
+where
+    S: EndpointStore + MessageStore + EventTypeStore + RateLimiter,
+    Q: DeliveryQueue,
+    C: Clock,
+{
+    let count = batch.events.len();
+    if count == 0 || count > MAX_BATCH {
+        return Err(ServiceError::Invalid(format!("a batch holds 1 to {MAX_BATCH} events, not {count}")));
+    }
+    admit(deps, tenant, u32::try_from(count).unwrap_or(u32::MAX)).await?;
+    let fan_out = FanOut::load(deps, tenant).await?;
+    let results: Vec<BatchItemResult> = stream::iter(batch.events.into_iter().enumerate())
+        .map(|(index, raw)| {
+            let fan_out = &fan_out;
+            async move {
+                let size = serde_json::to_vec(&raw).map_or(usize::MAX, |bytes| bytes.len());
+                if size > deps.settings.max_body_bytes {
+                    let limit = deps.settings.max_body_bytes;
+                    let too_large = format!("the event is {size} bytes; the limit is {limit}");
+                    return item_result(index, Err(ApiError::new(413, "body_too_large", too_large)));
+                }
+                let outcome = match serde_json::from_value::<CreateEvent>(raw) {
+                    Ok(event) => {
+                        let key =
+                            event.id.clone().or_else(|| idempotency_key.map(|k| format!("{k}:{index}")));
+                        accept_one(deps, tenant, fan_out, event, key).await.map_err(ApiError::from)
+                    }
+                    Err(e) => Err(ApiError::undecodable(&e)),
+                };
+                item_result(index, outcome)
+            }
+        })
+        .buffered(BATCH_CONCURRENCY)
+        .collect()
+        .await;
+    let accepted = results.iter().filter(|r| r.status == 202).count();
+    Ok(BatchResult { accepted, rejected: count - accepted, results })
+}
+
+fn item_result(index: usize, outcome: Result<EventAccepted, ApiError>) -> BatchItemResult {
+    match outcome {
+        Ok(accepted) => BatchItemResult {
+            index,
+            status: 202,
+            id: Some(accepted.id),
+            endpoints: Some(accepted.endpoints),
+            error: None,
+        },
+        Err(e) => BatchItemResult {
+            index,
+            status: e.status,
+            id: None,
+            endpoints: None,
+            error: Some(ItemError { code: e.code.to_owned(), message: e.message }),
+        },
+    }
+}
+
+/// Takes the events from the tenant's per-second budget, shared by every ingest instance.
+async fn admit<S, Q, C>(deps: &IngestDeps<S, Q, C>, tenant: &Tenant, events: u32) -> Result<(), ServiceError>
+where
+    S: RateLimiter,
+    C: Clock,
+{
+    let limit = tenant.ingest_rate_limit.unwrap_or(deps.settings.default_rate_limit);
+    if deps.store.admit(&tenant.id, events, limit, deps.clock.now_ms()).await? {
+        Ok(())
+    } else {
+        Err(ServiceError::RateLimited { limit })
+    }
+}
+
+/// What every event of one request is matched against: the tenant's endpoints (read once per request)
+/// and, when the tenant refuses unregistered types, which types are registered.
+struct FanOut {
+    endpoints: Vec<Endpoint>,
+    reject_unregistered: bool,
+    registered: Mutex<HashMap<EventType, bool>>,
+}
+
+impl FanOut {
+    async fn load<S, Q, C>(deps: &IngestDeps<S, Q, C>, tenant: &Tenant) -> Result<Self, ServiceError>
+    where
+        S: EndpointStore,
+    {
+        Ok(Self {
+            endpoints: deps.store.list_endpoints(&tenant.id).await?,
+            reject_unregistered: tenant.reject_unregistered_event_types,
+            registered: Mutex::default(),
+        })
+    }
+
+    fn subscribers(&self, event_type: &EventType) -> Vec<EndpointId> {
+        self.endpoints
+            .iter()
+            .filter(|endpoint| endpoint.enabled && endpoint.filter.matches(event_type))
+            .map(|endpoint| endpoint.id.clone())
+            .collect()
+    }
+
+    async fn check_registered<S, Q, C>(
+        &self,
+        deps: &IngestDeps<S, Q, C>,
+        tenant: &Tenant,
+        event_type: &EventType,
+    ) -> Result<(), ServiceError>
+    where
+        S: EventTypeStore,
+    {
+        if !self.reject_unregistered {
+            return Ok(());
+        }
+        let cached = self.cache().get(event_type).copied();
+        let known = match cached {
+            Some(known) => known,
+            None => {
+                let known = deps.store.get_event_type(&tenant.id, event_type).await?.is_some();
+                self.cache().insert(event_type.clone(), known);
+                known
+            }
+        };
+        if known { Ok(()) } else { Err(ServiceError::UnregisteredEventType(event_type.to_string())) }
+    }
+
+    fn cache(&self) -> std::sync::MutexGuard<'_, HashMap<EventType, bool>> {
+        self.registered.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+async fn accept_one<S, Q, C>(
+    deps: &IngestDeps<S, Q, C>,
+    tenant: &Tenant,
+    fan_out: &FanOut,
+    event: CreateEvent,
+    key: Option<String>,
+) -> Result<EventAccepted, ServiceError>
+where
+    S: EndpointStore + MessageStore + EventTypeStore,
+    Q: DeliveryQueue,
+    C: Clock,
+{
+    let event_type = EventType::parse(&event.event_type).map_err(|e| ServiceError::Invalid(e.to_string()))?;
+    if !event.payload.is_object() {
+        return Err(ServiceError::Invalid("payload must be a JSON object".into()));
+    }
+    if key.as_ref().is_some_and(|k| k.is_empty() || k.len() > MAX_KEY_LEN) {
+        return Err(ServiceError::Invalid(format!("an event id must be 1 to {MAX_KEY_LEN} characters")));
+    }
+    fan_out.check_registered(deps, tenant, &event_type).await?;
+    let id =
+        key.as_deref().map_or_else(MessageId::generate, |k| MessageId::for_idempotency_key(&tenant.id, k));
     let request_hash =
         hex_sha256(&serde_json::to_vec(&(&event.event_type, &event.payload)).unwrap_or_default());
     let now_ms = deps.clock.now_ms();
-    let endpoints: Vec<EndpointId> = deps
-        .store
-        .list_endpoints(tenant)
-        .await?
-        .into_iter()
-        .filter(|endpoint| endpoint.enabled && endpoint.filter.matches(&event_type))
-        .map(|endpoint| endpoint.id)
-        .collect();
     let envelope = serde_json::json!({
         "type": event_type.as_str(),
         "timestamp": rfc3339(now_ms),
@@ -98,139 +239,18 @@ where
     });
     let fresh = Message {
         id,
-        tenant_id: tenant.clone(),
+        tenant_id: tenant.id.clone(),
+        endpoint_ids: fan_out.subscribers(&event_type),
         event_type,
         body: envelope.to_string(),
         request_hash,
         created_at_ms: now_ms,
         queue_state: QueueState::Queueing,
-        endpoint_ids: endpoints,
+        claimed_at_ms: now_ms,
     };
-
     let span =
-        info_span!("event", tenant_id = %tenant, message_id = %fresh.id, event_type = %fresh.event_type);
-    store_and_queue(deps, tenant, fresh, event.id).instrument(span).await
-}
-
-/// Stores the message (or finds the copy an earlier request stored) and queues one task per endpoint.
-async fn store_and_queue<S, Q, C>(
-    deps: &IngestDeps<S, Q, C>,
-    tenant: &TenantId,
-    fresh: Message,
-    producer_id: Option<String>,
-) -> Result<EventAccepted, IngestError>
-where
-    S: EndpointStore + MessageStore,
-    Q: DeliveryQueue,
-    C: Clock,
-{
-    let message = match deps.store.insert_message(&fresh).await? {
-        Inserted::New => fresh,
-        Inserted::Existing(earlier) if earlier.request_hash != fresh.request_hash => {
-            return Err(IngestError::IdConflict(producer_id.unwrap_or_default()));
-        }
-        Inserted::Existing(earlier) => match settle_earlier_copy(deps, tenant, *earlier).await? {
-            Earlier::Accepted(earlier) => {
-                info!(message_id = %earlier.id, "repeat of an accepted event");
-                return Ok(EventAccepted { id: earlier.id, endpoints: earlier.endpoint_ids.len() });
-            }
-            // The earlier copy failed or died before queueing everything: finish its work, with its fan-out.
-            Earlier::Unfinished(earlier) => earlier,
-        },
-    };
-
-    let tasks: Vec<DeliveryTask> = message
-        .endpoint_ids
-        .iter()
-        .map(|endpoint_id| {
-            DeliveryTask::DeliverV1(DeliverV1 {
-                tenant_id: tenant.clone(),
-                message_id: message.id.clone(),
-                endpoint_id: endpoint_id.clone(),
-                event_type: message.event_type.clone(),
-                body: message.body.clone(),
-            })
-        })
-        .collect();
-    if let Err(e) = deps.queue.enqueue(&tasks).await {
-        // Tell copies of this request not to wait for us: the producer's retry queues again.
-        if let Err(mark) = deps.store.set_queue_state(tenant, &message.id, QueueState::Failed).await {
-            warn!(message_id = %message.id, error = %mark, "could not mark the message as failed to queue");
-        }
-        return Err(e.into());
-    }
-    if let Err(e) = deps.store.set_queue_state(tenant, &message.id, QueueState::Queued).await {
-        // Everything is queued, so the event is safe; a repeat of this request after the lease would
-        // queue it again (a duplicate with the same webhook-id, never a loss).
-        warn!(message_id = %message.id, error = %e, "could not mark the message as queued");
-    }
-    info!(message_id = %message.id, event_type = %message.event_type, endpoints = tasks.len(), "event accepted");
-    Ok(EventAccepted { id: message.id, endpoints: tasks.len() })
-}
-
-/// How long a request may still be queueing a message (the ingest function times out after 10 s).
-const QUEUEING_LEASE_MS: i64 = 15_000;
-const QUEUEING_POLL: std::time::Duration = std::time::Duration::from_millis(100);
-
-enum Earlier {
-    Accepted(Message),
-    Unfinished(Message),
-}
-
-/// A copy of this request stored the message first. While it is still queueing (within its lease),
-/// wait for it, so that concurrent duplicates queue the tasks exactly once and get the same answer.
-async fn settle_earlier_copy<S, Q, C>(
-    deps: &IngestDeps<S, Q, C>,
-    tenant: &TenantId,
-    mut earlier: Message,
-) -> Result<Earlier, IngestError>
-where
-    S: MessageStore,
-    C: Clock,
-{
-    let polls = QUEUEING_LEASE_MS / i64::try_from(QUEUEING_POLL.as_millis()).unwrap_or(1);
-    for _ in 0..polls {
-        match earlier.queue_state {
-            QueueState::Queued => return Ok(Earlier::Accepted(earlier)),
-            QueueState::Failed => return Ok(Earlier::Unfinished(earlier)),
-            QueueState::Queueing if deps.clock.now_ms() - earlier.created_at_ms > QUEUEING_LEASE_MS => break,
-            QueueState::Queueing => {
-                tokio::time::sleep(QUEUEING_POLL).await;
-                if let Some(latest) = deps.store.get_message(tenant, &earlier.id).await? {
-                    earlier = latest;
-                }
-            }
-        }
-    }
-    Ok(Earlier::Unfinished(earlier))
-}
-
-/// Registers an endpoint with a fresh signing secret, shown once in the answer.
-pub async fn create_endpoint<S, Q, C>(
-    deps: &IngestDeps<S, Q, C>,
-    tenant: &TenantId,
-    request: CreateEndpoint,
-) -> Result<EndpointView, IngestError>
-where
-    S: EndpointStore,
-    C: Clock,
-{
-    let url = deps
-        .settings
-        .policy
-        .check_url(&request.url, deps.settings.allow_http)
-        .map_err(IngestError::BadUrl)?;
-    let filter = EventFilter::parse(&request.event_types).map_err(|e| IngestError::Invalid(e.to_string()))?;
-    if request.description.as_ref().is_some_and(|d| d.len() > 1024) {
-        return Err(IngestError::Invalid("description must be at most 1024 bytes".into()));
-    }
-    let secret = Secret::generate();
-    let mut endpoint =
-        Endpoint::new(tenant.clone(), url.to_string(), filter, secret.clone(), deps.clock.now_ms());
-    endpoint.description = request.description;
-    deps.store.put_endpoint(&endpoint).await?;
-    info!(endpoint_id = %endpoint.id, "endpoint created");
-    Ok(EndpointView { secret: Some(secret.expose()), ..EndpointView::of(&endpoint) })
+        info_span!("event", tenant_id = %tenant.id, message_id = %fresh.id, event_type = %fresh.event_type);
+    store_and_queue(deps, fresh, key).instrument(span).await
 }
 
 fn hex_sha256(bytes: &[u8]) -> String {

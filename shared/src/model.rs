@@ -1,5 +1,7 @@
 //! The domain: messages, endpoints, attempts and the customer-visible error codes of deliveries.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::event_type::{EventFilter, EventType};
@@ -19,6 +21,8 @@ pub struct Message {
     pub created_at_ms: i64,
     /// How far ingest got with queueing the message's delivery tasks.
     pub queue_state: QueueState,
+    /// When the request now queueing (or last to queue) the tasks claimed the message: its lease start.
+    pub claimed_at_ms: i64,
     pub endpoint_ids: Vec<EndpointId>,
 }
 
@@ -66,6 +70,31 @@ pub struct Endpoint {
     pub disabled_reason: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// Extra headers sent with every delivery (reserved and hop-by-hop names are refused on write).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, String>,
+    /// Deliveries per second this endpoint accepts; enforced by the delivery function.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<u32>,
+    /// The customer's own labels, returned as given.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub metadata: BTreeMap<String, String>,
+    pub created_at_ms: i64,
+    pub updated_at_ms: i64,
+    /// Bumped by every write: updates are conditional on it, so concurrent writers never lose a change.
+    #[serde(default)]
+    pub revision: u64,
+}
+
+/// A registered event type: documentation for subscribers, and a gate for tenants that refuse others.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventTypeInfo {
+    pub tenant_id: TenantId,
+    pub name: EventType,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub example: Option<serde_json::Value>,
     pub created_at_ms: i64,
 }
 
@@ -87,7 +116,12 @@ impl Endpoint {
             enabled: true,
             disabled_reason: None,
             description: None,
+            headers: BTreeMap::new(),
+            rate_limit: None,
+            metadata: BTreeMap::new(),
             created_at_ms,
+            updated_at_ms: created_at_ms,
+            revision: 0,
         }
     }
 

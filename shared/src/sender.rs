@@ -12,7 +12,7 @@ use crate::ssrf::{AddressPolicy, GuardedResolver, Lookup, ResolveError, SystemLo
 #[derive(Debug, Clone)]
 pub struct OutgoingWebhook {
     pub url: String,
-    pub headers: Vec<(&'static str, String)>,
+    pub headers: Vec<(String, String)>,
     pub body: String,
 }
 

@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use aws_lambda_events::event::sqs::SqsEvent;
-use hookline::clock::SystemClock;
+use hookline::auth::{NewTenant, create_tenant};
+use hookline::clock::{Clock as _, SystemClock};
 use hookline::config::Config;
 use hookline::delivery::DeliveryDeps;
 use hookline::ingest::IngestDeps;
@@ -17,8 +18,10 @@ use hookline::queue::sqs::SqsQueue;
 use hookline::sender::HttpSender;
 use hookline::store::AttemptStore;
 use hookline::store::dynamo::DynamoStore;
+use hookline::tenancy::Tenant;
 use hookline_local::event_source::{EventSource, Invoke, PollOutcome};
 use hookline_local::provision::{Provisioned, Template, provision};
+use lambda_http::RequestExt as _;
 use serde_json::Value;
 
 pub type Ingest = IngestDeps<DynamoStore, SqsQueue, SystemClock>;
@@ -32,6 +35,28 @@ pub struct Stack {
     pub ingest: Ingest,
     pub delivery: Delivery,
     pub source: EventSource,
+    /// A tenant made for the test, whose key [`Stack::post`] and friends send.
+    pub tenant: Tenant,
+    pub token: String,
+}
+
+/// An HTTP answer from the ingest handler: status, JSON body (`Null` when empty) and headers.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub body: Value,
+    pub headers: http::HeaderMap,
+}
+
+impl Answer {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The stable error code, when the answer is an error.
+    pub fn code(&self) -> Option<&str> {
+        self.body["error"]["code"].as_str()
+    }
 }
 
 fn repo_root() -> PathBuf {
@@ -78,24 +103,66 @@ impl Stack {
         };
         let mut source = EventSource::new(&aws, &config.delivery_queue_url).await?;
         source.wait_seconds = 0;
-        Ok(Self { aws, made, config, ingest, delivery, source })
+        let NewTenant { tenant, token, .. } =
+            create_tenant(&ingest.store, "test", SystemClock.now_ms()).await?;
+        let token = token.expose().to_owned();
+        Ok(Self { aws, made, config, ingest, delivery, source, tenant, token })
     }
 
-    /// Calls the ingest handler as API Gateway would.
-    pub async fn post(&self, path: &str, body: &str) -> (u16, Value) {
-        let request = http::Request::builder()
-            .method("POST")
-            .uri(path)
-            .header("content-type", "application/json")
+    /// Another tenant on the same stack, and its key.
+    pub async fn other_tenant(&self, name: &str) -> anyhow::Result<(Tenant, String)> {
+        let NewTenant { tenant, token, .. } =
+            create_tenant(&self.ingest.store, name, SystemClock.now_ms()).await?;
+        Ok((tenant, token.expose().to_owned()))
+    }
+
+    /// Calls the ingest handler as API Gateway would, with any key (or none) and extra headers.
+    pub async fn call(
+        &self,
+        method: &str,
+        path_and_query: &str,
+        key: Option<&str>,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> Answer {
+        let (path, query) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
+        let mut builder =
+            http::Request::builder().method(method).uri(path).header("content-type", "application/json");
+        if let Some(key) = key {
+            builder = builder.header("authorization", format!("Bearer {key}"));
+        }
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
+        let query: std::collections::HashMap<String, Vec<String>> =
+            url::form_urlencoded::parse(query.as_bytes())
+                .map(|(k, v)| (k.into_owned(), vec![v.into_owned()]))
+                .collect();
+        let request = builder
             .body(lambda_http::Body::from(body))
-            .unwrap_or_default();
-        let limits = hookline_ingest::Limits { max_body_bytes: self.config.max_body_bytes };
-        let response = hookline_ingest::handle(&self.ingest, &limits, request).await.unwrap_or_default();
+            .unwrap_or_default()
+            .with_query_string_parameters(query);
+        let response = hookline_ingest::handle(&self.ingest, request).await.unwrap_or_default();
+        let status = response.status().as_u16();
         let body = match response.body() {
             lambda_http::Body::Text(text) => serde_json::from_str(text).unwrap_or(Value::Null),
             _ => Value::Null,
         };
-        (response.status().as_u16(), body)
+        if let Err(undocumented) = check_documented(method, path, status, &body) {
+            panic!("{undocumented}");
+        }
+        Answer { status, body, headers: response.headers().clone() }
+    }
+
+    /// `POST` as the stack's tenant.
+    pub async fn post(&self, path: &str, body: &str) -> (u16, Value) {
+        let answer = self.call("POST", path, Some(&self.token), &[], body).await;
+        (answer.status, answer.body)
+    }
+
+    /// Any method as the stack's tenant.
+    pub async fn send(&self, method: &str, path: &str, body: &str) -> Answer {
+        self.call(method, path, Some(&self.token), &[], body).await
     }
 
     /// One round of the event source, with the delivery handler invoked in-process.
@@ -139,8 +206,32 @@ impl Stack {
 
     pub async fn attempts(&self, message_id: &str) -> anyhow::Result<Vec<Attempt>> {
         let id = hookline::ids::MessageId::parse(message_id)?;
-        Ok(self.delivery.store.attempts_for_message(&hookline::default_tenant(), &id).await?)
+        Ok(self.delivery.store.attempts_for_message(&self.tenant.id, &id).await?)
     }
+}
+
+/// Holds every answer the tests see to `openapi/openapi.yaml`: its status must be documented for the
+/// operation, and an error must have the documented shape. Unrouted paths (404/405) are documented once,
+/// for every path, in the document's description.
+fn check_documented(method: &str, path: &str, status: u16, body: &Value) -> Result<(), String> {
+    static SPEC: std::sync::OnceLock<serde_yaml::Value> = std::sync::OnceLock::new();
+    let spec = SPEC.get_or_init(|| serde_yaml::from_str(hookline_ingest::OPENAPI).unwrap_or_default());
+    let method: http::Method = method.parse().map_err(|_| format!("bad method {method}"))?;
+    let path = path.trim_end_matches('/');
+    let Ok(matched) = hookline_ingest::routes::resolve(&method, path) else { return Ok(()) };
+    let route = hookline_ingest::routes::ROUTES
+        .iter()
+        .find(|r| r.operation == matched.operation)
+        .ok_or_else(|| format!("no route for {method} {path}"))?;
+    let responses = &spec["paths"][route.path][method.as_str().to_ascii_lowercase()]["responses"];
+    if responses.get(status.to_string()).is_none() {
+        return Err(format!("{method} {path} answered {status}, which openapi.yaml does not document"));
+    }
+    let is_error_shape = body["error"]["code"].is_string() && body["error"]["message"].is_string();
+    if status >= 400 && !is_error_shape {
+        return Err(format!("{method} {path} answered {status} without the documented error shape: {body}"));
+    }
+    Ok(())
 }
 
 /// Invokes the delivery handler in this process with the event JSON the event source built.

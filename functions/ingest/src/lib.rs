@@ -1,116 +1,213 @@
-//! The ingest function's handler: routes an API Gateway request, decodes its body, calls `hookline`
-//! and maps the result to an HTTP answer. Client mistakes are 4xx with a JSON error, never a 5xx.
+//! The ingest function's handler: matches an API Gateway request to its route, authenticates it, decodes
+//! its body, calls `hookline` and maps the result to an HTTP answer. Client mistakes are 4xx with a JSON
+//! error, never a 5xx.
 
-use http::{Method, StatusCode, header};
-use lambda_http::{Body, Request, Response};
+pub mod routes;
+
+use http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use lambda_http::{Body, Request, RequestExt as _, Response};
 use serde::Serialize;
 use tracing::{Instrument as _, error, info_span};
 
-use hookline::api::{self, ApiError};
+use hookline::api::{self, ApiError, ListPage, TenantView};
 use hookline::clock::Clock;
-use hookline::ingest::{IngestDeps, accept_event, create_endpoint};
+use hookline::ingest::{IngestDeps, accept_batch, accept_event};
 use hookline::queue::DeliveryQueue;
-use hookline::store::{EndpointStore, MessageStore};
+use hookline::store::ApiStore;
+use hookline::{auth, catalog, endpoints};
+use routes::{Matched, Operation};
 
-#[derive(Debug, Clone)]
-pub struct Limits {
-    pub max_body_bytes: usize,
+/// The API's OpenAPI document, served at `GET /v1/openapi.yaml`.
+pub const OPENAPI: &str = include_str!("../../../openapi/openapi.yaml");
+/// A batch may be larger than one event, up to what a synchronous Lambda invocation can carry.
+pub const MAX_BATCH_BODY_BYTES: usize = 5 * 1024 * 1024;
+
+/// A successful answer.
+struct Reply {
+    status: u16,
+    body: String,
+    content_type: &'static str,
+    replayed: bool,
 }
 
-/// Every route, with the methods it answers (for 405 and the `Allow` header).
-const ROUTES: &[(&str, &[Method])] = &[("/v1/events", &[Method::POST]), ("/v1/endpoints", &[Method::POST])];
+impl Reply {
+    fn json<T: Serialize>(status: u16, value: &T) -> Self {
+        let body = serde_json::to_string(value).unwrap_or_default();
+        Self { status, body, content_type: "application/json", replayed: false }
+    }
+
+    fn no_content() -> Self {
+        Self { status: 204, body: String::new(), content_type: "", replayed: false }
+    }
+}
 
 pub async fn handle<S, Q, C>(
     deps: &IngestDeps<S, Q, C>,
-    limits: &Limits,
     request: Request,
 ) -> Result<Response<Body>, lambda_http::Error>
 where
-    S: EndpointStore + MessageStore,
+    S: ApiStore,
     Q: DeliveryQueue,
     C: Clock,
 {
     let method = request.method().clone();
     let path = request.uri().path().trim_end_matches('/').to_owned();
     let span = info_span!("request", %method, %path);
-    let answer = route(deps, limits, &method, &path, request.body()).instrument(span).await;
+    let answer = serve(deps, &request, &method, &path).instrument(span).await;
     Ok(match answer {
-        Ok((status, body)) => json_response(status, body),
-        Err(e) => {
-            if e.status >= 500 {
-                error!(code = e.code, message = %e.message, "request failed");
-            }
-            let mut response = json_response(e.status, e.body());
-            if e.status == 405 {
-                let allowed = allowed_methods(&path).join(", ");
-                if let Ok(value) = header::HeaderValue::from_str(&allowed) {
-                    response.headers_mut().insert(header::ALLOW, value);
-                }
+        Ok(reply) => {
+            let mut response = respond(reply.status, reply.body, reply.content_type);
+            if reply.replayed {
+                response.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
             }
             response
+        }
+        Err(e) => error_response(&e, &path),
+    })
+}
+
+async fn serve<S, Q, C>(
+    deps: &IngestDeps<S, Q, C>,
+    request: &Request,
+    method: &Method,
+    path: &str,
+) -> Result<Reply, ApiError>
+where
+    S: ApiStore,
+    Q: DeliveryQueue,
+    C: Clock,
+{
+    let Matched { operation, param } = routes::resolve(method, path)?;
+    if operation == Operation::GetOpenApi {
+        return Ok(Reply {
+            status: 200,
+            body: OPENAPI.to_owned(),
+            content_type: "application/yaml",
+            replayed: false,
+        });
+    }
+    let tenant = auth::authenticate(&deps.store, header_text(request, &header::AUTHORIZATION)?).await?;
+    let id = param.unwrap_or_default();
+    let max = deps.settings.max_body_bytes;
+    let body = || checked_body(request.body(), max);
+    let query = request.query_string_parameters();
+    let limit = || api::page_limit(query.first("limit"));
+    let t = &tenant.id;
+    Ok(match operation {
+        Operation::GetOpenApi | Operation::GetTenant => {
+            Reply::json(200, &TenantView::of(&tenant, deps.settings.default_rate_limit))
+        }
+        Operation::UpdateTenant => Reply::json(
+            200,
+            &auth::update_tenant(deps, tenant.clone(), api::decode_optional(body()?)?).await?,
+        ),
+        Operation::CreateApiKey => {
+            Reply::json(201, &auth::issue_api_key(deps, &tenant, api::decode_optional(body()?)?).await?)
+        }
+        Operation::ListApiKeys => {
+            let data = auth::list_api_keys(deps, &tenant).await?;
+            Reply::json(200, &ListPage { data, next_cursor: None })
+        }
+        Operation::RevokeApiKey => {
+            auth::revoke_api_key(deps, &tenant, id).await?;
+            Reply::no_content()
+        }
+        Operation::CreateEndpoint => {
+            Reply::json(201, &endpoints::create_endpoint(deps, t, api::decode(body()?)?).await?)
+        }
+        Operation::ListEndpoints => {
+            Reply::json(200, &endpoints::list_endpoints(deps, t, limit()?, query.first("cursor")).await?)
+        }
+        Operation::GetEndpoint => Reply::json(200, &endpoints::get_endpoint(deps, t, id).await?),
+        Operation::UpdateEndpoint => {
+            Reply::json(200, &endpoints::update_endpoint(deps, t, id, api::decode(body()?)?).await?)
+        }
+        Operation::DeleteEndpoint => {
+            endpoints::delete_endpoint(deps, t, id).await?;
+            Reply::no_content()
+        }
+        Operation::GetEndpointSecret => Reply::json(200, &endpoints::get_secret(deps, t, id).await?),
+        Operation::RotateEndpointSecret => {
+            let request = api::decode_optional(body()?)?;
+            Reply::json(200, &endpoints::rotate_secret(deps, t, id, request).await?)
+        }
+        Operation::CreateEventType => {
+            Reply::json(201, &catalog::create_event_type(deps, t, api::decode(body()?)?).await?)
+        }
+        Operation::ListEventTypes => {
+            Reply::json(200, &catalog::list_event_types(deps, t, limit()?, query.first("cursor")).await?)
+        }
+        Operation::GetEventType => Reply::json(200, &catalog::get_event_type(deps, t, id).await?),
+        Operation::DeleteEventType => {
+            catalog::delete_event_type(deps, t, id).await?;
+            Reply::no_content()
+        }
+        Operation::CreateEvent => {
+            let key = header_text(request, &IDEMPOTENCY_KEY)?;
+            let accepted = accept_event(deps, &tenant, api::decode(body()?)?, key).await?;
+            Reply { replayed: accepted.replayed, ..Reply::json(202, &accepted) }
+        }
+        Operation::CreateEventBatch => {
+            let key = header_text(request, &IDEMPOTENCY_KEY)?;
+            let batch = api::decode(checked_body(request.body(), MAX_BATCH_BODY_BYTES)?)?;
+            Reply::json(200, &accept_batch(deps, &tenant, batch, key).await?)
         }
     })
 }
 
-async fn route<S, Q, C>(
-    deps: &IngestDeps<S, Q, C>,
-    limits: &Limits,
-    method: &Method,
-    path: &str,
-    body: &Body,
-) -> Result<(u16, String), ApiError>
-where
-    S: EndpointStore + MessageStore,
-    Q: DeliveryQueue,
-    C: Clock,
-{
-    let tenant = hookline::default_tenant();
-    match (method, path) {
-        (&Method::POST, "/v1/events") => {
-            let event = api::decode(checked_body(body, limits)?)?;
-            let accepted = accept_event(deps, &tenant, event).await?;
-            Ok((202, to_json(&accepted)))
-        }
-        (&Method::POST, "/v1/endpoints") => {
-            let request = api::decode(checked_body(body, limits)?)?;
-            let created = create_endpoint(deps, &tenant, request).await?;
-            Ok((201, to_json(&created)))
-        }
-        _ if !allowed_methods(path).is_empty() => {
-            Err(ApiError::new(405, "method_not_allowed", format!("{path} does not answer {method}")))
-        }
-        _ => Err(ApiError::new(404, "not_found", format!("no route for {method} {path}"))),
-    }
+static IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
+
+fn header_text<'r>(request: &'r Request, name: &HeaderName) -> Result<Option<&'r str>, ApiError> {
+    request
+        .headers()
+        .get(name)
+        .map(|value| {
+            value.to_str().map_err(|_| ApiError::invalid(format!("the {name} header must be ASCII")))
+        })
+        .transpose()
 }
 
-fn allowed_methods(path: &str) -> Vec<&'static str> {
-    ROUTES
-        .iter()
-        .filter(|(route, _)| *route == path)
-        .flat_map(|(_, methods)| methods.iter().map(Method::as_str))
-        .collect()
-}
-
-fn checked_body<'b>(body: &'b Body, limits: &Limits) -> Result<&'b [u8], ApiError> {
+fn checked_body(body: &Body, max: usize) -> Result<&[u8], ApiError> {
     let bytes: &[u8] = body.as_ref();
-    if bytes.len() > limits.max_body_bytes {
+    if bytes.len() > max {
         return Err(ApiError::new(
             413,
             "body_too_large",
-            format!("the body is {} bytes; the limit is {}", bytes.len(), limits.max_body_bytes),
+            format!("the body is {} bytes; the limit is {max}", bytes.len()),
         ));
     }
     Ok(bytes)
 }
 
-fn to_json<T: Serialize>(value: &T) -> String {
-    serde_json::to_string(value).unwrap_or_default()
+fn error_response(e: &ApiError, path: &str) -> Response<Body> {
+    if e.status >= 500 {
+        error!(code = e.code, message = %e.message, "request failed");
+    }
+    let mut response = respond(e.status, e.body(), "application/json");
+    let headers = response.headers_mut();
+    match e.status {
+        401 => {
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        405 => {
+            if let Ok(value) = HeaderValue::from_str(&routes::allowed_methods(path).join(", ")) {
+                headers.insert(header::ALLOW, value);
+            }
+        }
+        _ => {}
+    }
+    if let Some(seconds) = e.retry_after {
+        headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    response
 }
 
-fn json_response(status: u16, body: String) -> Response<Body> {
-    let mut response = Response::new(Body::Text(body));
+fn respond(status: u16, body: String, content_type: &'static str) -> Response<Body> {
+    let mut response = Response::new(if body.is_empty() { Body::Empty } else { Body::Text(body) });
     *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    response.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/json"));
+    if !content_type.is_empty() {
+        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    }
     response
 }
 

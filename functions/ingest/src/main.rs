@@ -1,4 +1,5 @@
-//! The ingest Lambda: API Gateway → validate → store → SQS. Wiring only; the logic is in `hookline`.
+//! The ingest Lambda: API Gateway → authenticate → validate → store → SQS. Wiring only; the logic is in
+//! `hookline`.
 
 use hookline::config::Config;
 use hookline::ingest::IngestDeps;
@@ -16,6 +17,5 @@ async fn main() -> Result<(), Error> {
         clock: SystemClock,
         settings: config.ingest_settings(),
     };
-    let limits = hookline_ingest::Limits { max_body_bytes: config.max_body_bytes };
-    run(service_fn(|request| hookline_ingest::handle(&deps, &limits, request))).await
+    run(service_fn(|request| hookline_ingest::handle(&deps, request))).await
 }

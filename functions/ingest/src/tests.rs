@@ -3,6 +3,7 @@
 use serde_json::{Value, json};
 
 use super::*;
+use hookline::auth::{NewTenant, create_tenant};
 use hookline::clock::ManualClock;
 use hookline::ingest::IngestSettings;
 use hookline::queue::memory::MemoryQueue;
@@ -13,120 +14,269 @@ const FIXTURE: &str = include_str!("../fixtures/apigw-http-post-event.json");
 
 type Deps = IngestDeps<MemoryStore, MemoryQueue, ManualClock>;
 
-fn deps() -> Deps {
-    IngestDeps {
+/// In-memory deps and the key of a tenant that exists in them.
+async fn deps() -> (Deps, String) {
+    let deps = IngestDeps {
         store: MemoryStore::default(),
         queue: MemoryQueue::default(),
         clock: ManualClock::at_ms(1_795_644_000_000),
-        settings: IngestSettings { allow_http: false, policy: AddressPolicy::public_only() },
-    }
+        settings: IngestSettings {
+            allow_http: false,
+            policy: AddressPolicy::public_only(),
+            default_rate_limit: 100,
+            max_body_bytes: 1024,
+        },
+    };
+    let NewTenant { token, .. } = create_tenant(&deps.store, "acme", 0).await.unwrap();
+    (deps, token.expose().to_owned())
 }
 
-const LIMITS: Limits = Limits { max_body_bytes: 1024 };
-
-/// The fixture event with another method, path and body, as API Gateway would send it.
-fn api_gateway_event(method: &str, path: &str, body: &str) -> Request {
+/// The fixture event with another method, path, key and body, as API Gateway would send it.
+fn api_gateway_event(method: &str, path: &str, key: Option<&str>, body: &str) -> Request {
     let mut event: Value = serde_json::from_str(FIXTURE).unwrap();
     event["rawPath"] = json!(path);
     event["requestContext"]["http"]["path"] = json!(path);
     event["requestContext"]["http"]["method"] = json!(method);
     event["body"] = json!(body);
+    match key {
+        Some(key) => event["headers"]["authorization"] = json!(format!("Bearer {key}")),
+        None => {
+            event["headers"].as_object_mut().unwrap().remove("authorization");
+        }
+    }
     lambda_http::request::from_str(&event.to_string()).unwrap()
 }
 
-async fn call(deps: &Deps, request: Request) -> (u16, Value, Option<String>) {
-    let response = handle(deps, &LIMITS, request).await.unwrap();
-    let allow = response.headers().get(header::ALLOW).map(|v| v.to_str().unwrap().to_owned());
-    assert_eq!(response.headers()[header::CONTENT_TYPE], "application/json");
-    let body: Value = match response.body() {
-        Body::Text(text) => serde_json::from_str(text).unwrap(),
-        other => panic!("expected a text body, got {other:?}"),
+struct Answer {
+    status: u16,
+    body: Value,
+    headers: http::HeaderMap,
+}
+
+impl Answer {
+    fn code(&self) -> Option<&str> {
+        self.body["error"]["code"].as_str()
+    }
+
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).map(|v| v.to_str().unwrap())
+    }
+}
+
+async fn call(deps: &Deps, request: Request) -> Answer {
+    let response = handle(deps, request).await.unwrap();
+    let body = match response.body() {
+        Body::Text(text) if response.headers()[header::CONTENT_TYPE] == "application/json" => {
+            serde_json::from_str(text).unwrap()
+        }
+        _ => Value::Null,
     };
-    (response.status().as_u16(), body, allow)
+    Answer { status: response.status().as_u16(), body, headers: response.headers().clone() }
+}
+
+async fn post(deps: &Deps, key: &str, path: &str, body: &str) -> Answer {
+    call(deps, api_gateway_event("POST", path, Some(key), body)).await
 }
 
 #[tokio::test]
-async fn the_recorded_api_gateway_event_is_accepted_with_202_and_a_message_id() {
-    let deps = deps();
-    let (status, body, _) = call(&deps, lambda_http::request::from_str(FIXTURE).unwrap()).await;
-    assert_eq!(status, 202);
-    assert!(body["id"].as_str().unwrap().starts_with("msg_"));
-    assert_eq!(body["endpoints"], 0);
+async fn the_recorded_api_gateway_event_with_a_valid_key_is_accepted_with_202() {
+    let (deps, key) = deps().await;
+    let mut event: Value = serde_json::from_str(FIXTURE).unwrap();
+    event["headers"]["authorization"] = json!(format!("Bearer {key}"));
+    let answer = call(&deps, lambda_http::request::from_str(&event.to_string()).unwrap()).await;
+    assert_eq!(answer.status, 202);
+    assert!(answer.body["id"].as_str().unwrap().starts_with("msg_"));
+    assert_eq!(answer.body["endpoints"], 0);
+}
+
+#[tokio::test]
+async fn the_recorded_event_with_its_placeholder_key_is_refused_with_401() {
+    let (deps, _) = deps().await;
+    let answer = call(&deps, lambda_http::request::from_str(FIXTURE).unwrap()).await;
+    assert_eq!((answer.status, answer.code()), (401, Some("unauthorized")));
+    assert_eq!(answer.header("www-authenticate"), Some("Bearer"));
+}
+
+#[tokio::test]
+async fn a_missing_or_malformed_authorization_header_is_a_401() {
+    let (deps, key) = deps().await;
+    for request in [
+        api_gateway_event("GET", "/v1/endpoints", None, ""),
+        api_gateway_event("GET", "/v1/endpoints", Some("not-a-key"), ""),
+        api_gateway_event("GET", "/v1/endpoints", Some(&format!("{key}x")), ""),
+    ] {
+        let answer = call(&deps, request).await;
+        assert_eq!((answer.status, answer.code()), (401, Some("unauthorized")));
+    }
+}
+
+#[tokio::test]
+async fn a_revoked_key_stops_working_at_once() {
+    let (deps, key) = deps().await;
+    let created = post(&deps, &key, "/v1/api-keys", r#"{"name":"ci"}"#).await;
+    assert_eq!(created.status, 201);
+    let second = created.body["key"].as_str().unwrap().to_owned();
+    let id = created.body["id"].as_str().unwrap();
+    let listed = call(&deps, api_gateway_event("GET", "/v1/api-keys", Some(&second), "")).await;
+    assert_eq!((listed.status, listed.body["data"].as_array().unwrap().len()), (200, 2));
+    assert!(!listed.body.to_string().contains(&second), "a listing never shows a key");
+
+    let path = format!("/v1/api-keys/{id}");
+    let revoked = call(&deps, api_gateway_event("DELETE", &path, Some(&key), "")).await;
+    assert_eq!(revoked.status, 204);
+    let refused = call(&deps, api_gateway_event("GET", "/v1/tenant", Some(&second), "")).await;
+    assert_eq!(refused.status, 401);
+    let still = call(&deps, api_gateway_event("GET", "/v1/tenant", Some(&key), "")).await;
+    assert_eq!((still.status, still.body["name"].as_str()), (200, Some("acme")));
+}
+
+#[tokio::test]
+async fn the_openapi_document_is_served_without_a_key() {
+    let (deps, _) = deps().await;
+    let response = handle(&deps, api_gateway_event("GET", "/v1/openapi.yaml", None, "")).await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()[header::CONTENT_TYPE], "application/yaml");
+    let Body::Text(text) = response.body() else { panic!("expected text") };
+    assert!(text.starts_with("openapi: 3.1"));
 }
 
 #[tokio::test]
 async fn an_event_for_a_subscribed_endpoint_is_queued_before_the_202() {
-    let deps = deps();
-    let (status, _, _) =
-        call(&deps, api_gateway_event("POST", "/v1/endpoints", r#"{"url":"https://example.com/hook"}"#))
-            .await;
-    assert_eq!(status, 201);
-    let (status, body, _) =
-        call(&deps, api_gateway_event("POST", "/v1/events", r#"{"event_type":"a.b","payload":{}}"#)).await;
-    assert_eq!((status, body["endpoints"].as_u64()), (202, Some(1)));
+    let (deps, key) = deps().await;
+    let created = post(&deps, &key, "/v1/endpoints", r#"{"url":"https://example.com/hook"}"#).await;
+    assert_eq!(created.status, 201);
+    let answer = post(&deps, &key, "/v1/events", r#"{"event_type":"a.b","payload":{}}"#).await;
+    assert_eq!((answer.status, answer.body["endpoints"].as_u64()), (202, Some(1)));
     assert_eq!(deps.queue.enqueued().len(), 1);
 }
 
 #[tokio::test]
+async fn a_replayed_event_says_so_in_a_header() {
+    let (deps, key) = deps().await;
+    let body = r#"{"event_type":"a.b","payload":{},"id":"evt-1"}"#;
+    let first = post(&deps, &key, "/v1/events", body).await;
+    let again = post(&deps, &key, "/v1/events", body).await;
+    assert_eq!((first.status, first.header("idempotent-replayed")), (202, None));
+    assert_eq!((again.status, again.header("idempotent-replayed")), (202, Some("true")));
+    assert_eq!(first.body, again.body);
+}
+
+#[tokio::test]
 async fn when_the_queue_is_down_the_producer_gets_a_503_not_a_202() {
-    let deps = deps();
-    call(&deps, api_gateway_event("POST", "/v1/endpoints", r#"{"url":"https://example.com/hook"}"#)).await;
+    let (deps, key) = deps().await;
+    post(&deps, &key, "/v1/endpoints", r#"{"url":"https://example.com/hook"}"#).await;
     deps.queue.fail_next_enqueue();
-    let (status, body, _) =
-        call(&deps, api_gateway_event("POST", "/v1/events", r#"{"event_type":"a.b","payload":{}}"#)).await;
-    assert_eq!((status, body["error"]["code"].as_str()), (503, Some("queue_unavailable")));
+    let answer = post(&deps, &key, "/v1/events", r#"{"event_type":"a.b","payload":{}}"#).await;
+    assert_eq!((answer.status, answer.code()), (503, Some("queue_unavailable")));
 }
 
 #[tokio::test]
 async fn malformed_json_is_a_400_with_a_json_error() {
-    let (status, body, _) = call(&deps(), api_gateway_event("POST", "/v1/events", "{\"event_type\":")).await;
-    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("invalid_json")));
-    assert!(body["error"]["message"].as_str().unwrap().contains("JSON"));
+    let (deps, key) = deps().await;
+    let answer = post(&deps, &key, "/v1/events", "{\"event_type\":").await;
+    assert_eq!((answer.status, answer.code()), (400, Some("invalid_json")));
+    assert!(answer.body["error"]["message"].as_str().unwrap().contains("JSON"));
 }
 
 #[tokio::test]
 async fn missing_or_mistyped_fields_are_a_400_naming_the_field() {
-    let (status, body, _) = call(&deps(), api_gateway_event("POST", "/v1/events", r#"{"payload":{}}"#)).await;
-    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("invalid_request")));
-    assert!(body["error"]["message"].as_str().unwrap().contains("event_type"));
-    let (status, _, _) =
-        call(&deps(), api_gateway_event("POST", "/v1/events", r#"{"event_type":"a","payload":"text"}"#))
-            .await;
-    assert_eq!(status, 400);
+    let (deps, key) = deps().await;
+    let answer = post(&deps, &key, "/v1/events", r#"{"payload":{}}"#).await;
+    assert_eq!((answer.status, answer.code()), (400, Some("invalid_request")));
+    assert!(answer.body["error"]["message"].as_str().unwrap().contains("event_type"));
+    let answer = post(&deps, &key, "/v1/events", r#"{"event_type":"a","payload":"text"}"#).await;
+    assert_eq!(answer.status, 400);
 }
 
 #[tokio::test]
 async fn a_body_over_the_limit_is_a_413() {
+    let (deps, key) = deps().await;
     let big = format!(r#"{{"event_type":"a","payload":{{"pad":"{}"}}}}"#, "x".repeat(2048));
-    let (status, body, _) = call(&deps(), api_gateway_event("POST", "/v1/events", &big)).await;
-    assert_eq!((status, body["error"]["code"].as_str()), (413, Some("body_too_large")));
+    let answer = post(&deps, &key, "/v1/events", &big).await;
+    assert_eq!((answer.status, answer.code()), (413, Some("body_too_large")));
 }
 
 #[tokio::test]
-async fn an_unknown_route_is_a_404() {
-    let (status, body, _) = call(&deps(), api_gateway_event("POST", "/v1/nothing", "{}")).await;
-    assert_eq!((status, body["error"]["code"].as_str()), (404, Some("not_found")));
+async fn an_unknown_route_is_a_404_even_without_a_key() {
+    let (deps, _) = deps().await;
+    let answer = call(&deps, api_gateway_event("POST", "/v1/nothing", None, "{}")).await;
+    assert_eq!((answer.status, answer.code()), (404, Some("not_found")));
 }
 
 #[tokio::test]
 async fn a_wrong_method_is_a_405_that_says_which_methods_work() {
-    let (status, body, allow) = call(&deps(), api_gateway_event("GET", "/v1/events", "")).await;
-    assert_eq!((status, body["error"]["code"].as_str()), (405, Some("method_not_allowed")));
-    assert_eq!(allow.as_deref(), Some("POST"));
+    let (deps, key) = deps().await;
+    let answer = call(&deps, api_gateway_event("GET", "/v1/events", Some(&key), "")).await;
+    assert_eq!((answer.status, answer.code()), (405, Some("method_not_allowed")));
+    assert_eq!(answer.header("allow"), Some("POST"));
 }
 
 #[tokio::test]
 async fn endpoint_urls_that_do_not_parse_or_are_not_https_are_a_400() {
+    let (deps, key) = deps().await;
     for url in ["not a url", "ftp://example.com/x", "http://example.com/x"] {
-        let body = json!({ "url": url }).to_string();
-        let (status, answer, _) = call(&deps(), api_gateway_event("POST", "/v1/endpoints", &body)).await;
-        assert_eq!((status, answer["error"]["code"].as_str()), (400, Some("invalid_url")), "{url}");
+        let answer = post(&deps, &key, "/v1/endpoints", &json!({ "url": url }).to_string()).await;
+        assert_eq!((answer.status, answer.code()), (400, Some("invalid_url")), "{url}");
     }
 }
 
 #[tokio::test]
 async fn endpoints_on_private_networks_are_refused_with_422() {
+    let (deps, key) = deps().await;
     let body = json!({ "url": "https://169.254.169.254/latest" }).to_string();
-    let (status, answer, _) = call(&deps(), api_gateway_event("POST", "/v1/endpoints", &body)).await;
-    assert_eq!((status, answer["error"]["code"].as_str()), (422, Some("url_not_allowed")));
+    let answer = post(&deps, &key, "/v1/endpoints", &body).await;
+    assert_eq!((answer.status, answer.code()), (422, Some("url_not_allowed")));
+}
+
+#[tokio::test]
+async fn over_the_rate_limit_the_answer_is_429_with_retry_after() {
+    let (deps, key) = deps().await;
+    let body = r#"{"event_type":"a.b","payload":{}}"#;
+    let mut statuses = Vec::new();
+    for _ in 0..101 {
+        statuses.push(post(&deps, &key, "/v1/events", body).await.status);
+    }
+    assert!(statuses[..100].iter().all(|s| *s == 202));
+    let refused = post(&deps, &key, "/v1/events", body).await;
+    assert_eq!((refused.status, refused.code()), (429, Some("rate_limited")));
+    assert_eq!(refused.header("retry-after"), Some("1"));
+}
+
+#[tokio::test]
+async fn a_delete_answers_204_with_no_body() {
+    let (deps, key) = deps().await;
+    let created = post(&deps, &key, "/v1/endpoints", r#"{"url":"https://example.com/hook"}"#).await;
+    let path = format!("/v1/endpoints/{}", created.body["id"].as_str().unwrap());
+    let response = handle(&deps, api_gateway_event("DELETE", &path, Some(&key), "")).await.unwrap();
+    assert_eq!(response.status(), 204);
+    assert!(matches!(response.body(), Body::Empty));
+    assert!(response.headers().get(header::CONTENT_TYPE).is_none());
+}
+
+/// Every route the handler answers is in `openapi/openapi.yaml` with the same operationId, and the
+/// document has no operation the handler does not answer.
+#[test]
+fn the_route_table_and_the_openapi_document_agree() {
+    let spec: serde_yaml::Value = serde_yaml::from_str(OPENAPI).unwrap();
+    let mut documented = Vec::new();
+    for (path, item) in spec["paths"].as_mapping().unwrap() {
+        for (method, operation) in item.as_mapping().unwrap() {
+            let method = method.as_str().unwrap();
+            if ["get", "post", "put", "patch", "delete", "head", "options"].contains(&method) {
+                let id = operation["operationId"].as_str().unwrap();
+                documented.push((
+                    method.to_ascii_uppercase(),
+                    path.as_str().unwrap().to_owned(),
+                    id.to_owned(),
+                ));
+            }
+        }
+    }
+    let mut routed: Vec<_> = routes::ROUTES
+        .iter()
+        .map(|r| (r.method.to_string(), r.path.to_owned(), r.operation_id.to_owned()))
+        .collect();
+    documented.sort();
+    routed.sort();
+    assert_eq!(routed, documented);
 }

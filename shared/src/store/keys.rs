@@ -3,12 +3,20 @@
 //!
 //! | item      | pk                      | sk                          | gsi1pk                    | gsi1sk              |
 //! |-----------|-------------------------|-----------------------------|---------------------------|---------------------|
+//! | tenant    | `TEN#t`                 | `TENANT`                    |                           |                     |
 //! | endpoint  | `TEN#t`                 | `EP#ep`                     |                           |                     |
+//! | event type| `TEN#t`                 | `ET#name`                   |                           |                     |
+//! | api key   | `KEY#key`               | `KEY`                       | `TEN#t#KEYS`              | `created_ms#key`    |
+//! | rate      | `TEN#t#RATE`            | `S#epoch_second`            |                           |                     |
 //! | message   | `TEN#t#MSG#m`           | `MSG`                       | `TEN#t#MSGS`              | `created_ms#m`      |
 //! | delivery  | `TEN#t#MSG#m`           | `DLV#ep`                    |                           |                     |
 //! | attempt   | `TEN#t#MSG#m`           | `ATT#ep#nnnn#atm`           | `TEN#t#EP#ep#ATT`         | `started_ms#atm`    |
+//!
+//! The api key item is the one exception to "the partition starts with the tenant": a request finds its
+//! tenant through it. It is read by key id only, and every change to it is conditional on its tenant.
 
-use crate::ids::{AttemptId, EndpointId, MessageId, TenantId};
+use crate::event_type::EventType;
+use crate::ids::{ApiKeyId, AttemptId, EndpointId, MessageId, TenantId};
 
 pub const PK: &str = "pk";
 pub const SK: &str = "sk";
@@ -18,7 +26,10 @@ pub const GSI1SK: &str = "gsi1sk";
 /// DynamoDB's TTL attribute (epoch seconds); expired items are deleted for free.
 pub const EXPIRES_AT: &str = "expires_at";
 
+pub const TENANT_SK: &str = "TENANT";
 pub const ENDPOINT_SK_PREFIX: &str = "EP#";
+pub const EVENT_TYPE_SK_PREFIX: &str = "ET#";
+pub const API_KEY_SK: &str = "KEY";
 pub const MESSAGE_SK: &str = "MSG";
 pub const ATTEMPT_SK_PREFIX: &str = "ATT#";
 
@@ -28,6 +39,26 @@ pub fn tenant_pk(tenant: &TenantId) -> String {
 
 pub fn endpoint_sk(id: &EndpointId) -> String {
     format!("{ENDPOINT_SK_PREFIX}{id}")
+}
+
+pub fn event_type_sk(name: &EventType) -> String {
+    format!("{EVENT_TYPE_SK_PREFIX}{name}")
+}
+
+pub fn api_key_pk(id: &ApiKeyId) -> String {
+    format!("KEY#{id}")
+}
+
+pub fn api_keys_by_tenant_pk(tenant: &TenantId) -> String {
+    format!("TEN#{tenant}#KEYS")
+}
+
+pub fn rate_pk(tenant: &TenantId) -> String {
+    format!("TEN#{tenant}#RATE")
+}
+
+pub fn rate_sk(epoch_second: i64) -> String {
+    format!("S#{epoch_second}")
 }
 
 pub fn message_pk(tenant: &TenantId, id: &MessageId) -> String {
@@ -68,6 +99,8 @@ mod tests {
             message_pk(&tenant, &message),
             messages_by_time_pk(&tenant),
             attempts_by_endpoint_pk(&tenant, &endpoint),
+            api_keys_by_tenant_pk(&tenant),
+            rate_pk(&tenant),
         ] {
             assert!(pk.starts_with("TEN#ten_a"), "{pk}");
         }

@@ -9,8 +9,10 @@ pub mod memory;
 
 use std::future::Future;
 
-use crate::ids::{EndpointId, MessageId, TenantId};
-use crate::model::{Attempt, Endpoint, Message, QueueState};
+use crate::event_type::EventType;
+use crate::ids::{ApiKeyId, EndpointId, MessageId, TenantId};
+use crate::model::{Attempt, Endpoint, EventTypeInfo, Message, QueueState};
+use crate::tenancy::{ApiKey, Tenant};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -28,6 +30,8 @@ pub enum StoreError {
     },
     #[error("endpoint {0} does not exist")]
     NoSuchEndpoint(EndpointId),
+    #[error("the item changed since it was read")]
+    Conflict,
 }
 
 impl StoreError {
@@ -46,8 +50,41 @@ pub enum Inserted {
     Existing(Box<Message>),
 }
 
+/// One page of a listing, and where the next one starts (the last sort key; opaque to callers).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next: Option<String>,
+}
+
+/// Which page of a listing to read: at most `limit` items after the sort key `after`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageRequest {
+    pub limit: u32,
+    pub after: Option<String>,
+}
+
 pub trait EndpointStore: Send + Sync {
+    /// Writes a new endpoint (fails with [`StoreError::Conflict`] if its id exists).
     fn put_endpoint(&self, endpoint: &Endpoint) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Writes `endpoint` over the stored one if that is still at `endpoint.revision - 1`:
+    /// [`StoreError::Conflict`] when another write came first, [`StoreError::NoSuchEndpoint`] when gone.
+    fn replace_endpoint(&self, endpoint: &Endpoint) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Deletes the endpoint; false if the tenant has no such endpoint.
+    fn delete_endpoint(
+        &self,
+        tenant: &TenantId,
+        id: &EndpointId,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// One page of the tenant's endpoints, oldest first.
+    fn endpoints_page(
+        &self,
+        tenant: &TenantId,
+        page: &PageRequest,
+    ) -> impl Future<Output = Result<Page<Endpoint>, StoreError>> + Send;
 
     fn get_endpoint(
         &self,
@@ -81,6 +118,14 @@ pub trait MessageStore: Send + Sync {
         state: QueueState,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
+    /// Takes over queueing a message that `seen` shows failed or abandoned: sets it to queueing with a
+    /// fresh lease if it is still exactly as seen. False when another request claimed it first.
+    fn claim_queueing(
+        &self,
+        seen: &Message,
+        now_ms: i64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
     fn get_message(
         &self,
         tenant: &TenantId,
@@ -98,4 +143,86 @@ pub trait AttemptStore: Send + Sync {
         tenant: &TenantId,
         id: &MessageId,
     ) -> impl Future<Output = Result<Vec<Attempt>, StoreError>> + Send;
+}
+
+pub trait TenantStore: Send + Sync {
+    /// Writes a new tenant (fails with [`StoreError::Conflict`] if its id exists).
+    fn put_tenant(&self, tenant: &Tenant) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Writes the tenant's settings over the stored ones; [`StoreError::Conflict`] if it does not exist.
+    fn update_tenant(&self, tenant: &Tenant) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    fn get_tenant(&self, id: &TenantId) -> impl Future<Output = Result<Option<Tenant>, StoreError>> + Send;
+}
+
+pub trait ApiKeyStore: Send + Sync {
+    fn put_api_key(&self, key: &ApiKey) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Finds a key by its id alone: this is how a request finds its tenant, so it is the one read
+    /// not scoped by a tenant. Everything it returns is checked against the presented token.
+    fn find_api_key(&self, id: &ApiKeyId) -> impl Future<Output = Result<Option<ApiKey>, StoreError>> + Send;
+
+    /// The tenant's keys, revoked ones included, oldest first.
+    fn list_api_keys(
+        &self,
+        tenant: &TenantId,
+    ) -> impl Future<Output = Result<Vec<ApiKey>, StoreError>> + Send;
+
+    /// Marks the tenant's key revoked; false if the tenant has no such key.
+    fn revoke_api_key(
+        &self,
+        tenant: &TenantId,
+        id: &ApiKeyId,
+        at_ms: i64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+}
+
+pub trait EventTypeStore: Send + Sync {
+    /// Registers an event type; false if the tenant already has one of that name.
+    fn put_event_type(&self, info: &EventTypeInfo) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    fn get_event_type(
+        &self,
+        tenant: &TenantId,
+        name: &EventType,
+    ) -> impl Future<Output = Result<Option<EventTypeInfo>, StoreError>> + Send;
+
+    /// One page of the tenant's event types, by name.
+    fn event_types_page(
+        &self,
+        tenant: &TenantId,
+        page: &PageRequest,
+    ) -> impl Future<Output = Result<Page<EventTypeInfo>, StoreError>> + Send;
+
+    /// False if the tenant has no such event type.
+    fn delete_event_type(
+        &self,
+        tenant: &TenantId,
+        name: &EventType,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+}
+
+/// Counts a tenant's ingested events per second, shared by every ingest instance.
+pub trait RateLimiter: Send + Sync {
+    /// Takes `events` from the tenant's budget for the second containing `now_ms`; false (and nothing
+    /// taken) when that would exceed `per_second`. A batch larger than the budget passes only into an
+    /// untouched second, so it is never refused forever.
+    fn admit(
+        &self,
+        tenant: &TenantId,
+        events: u32,
+        per_second: u32,
+        now_ms: i64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+}
+
+/// Everything the API (the ingest function) needs from storage.
+pub trait ApiStore:
+    EndpointStore + MessageStore + TenantStore + ApiKeyStore + EventTypeStore + RateLimiter
+{
+}
+
+impl<T> ApiStore for T where
+    T: EndpointStore + MessageStore + TenantStore + ApiKeyStore + EventTypeStore + RateLimiter
+{
 }

@@ -1,0 +1,67 @@
+//! Bodies of the tenant and API key routes.
+
+use serde::{Deserialize, Serialize};
+
+use crate::clock::rfc3339;
+use crate::ids::{ApiKeyId, TenantId};
+use crate::tenancy::{ApiKey, Tenant};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TenantView {
+    pub id: TenantId,
+    pub name: String,
+    pub reject_unregistered_event_types: bool,
+    /// The events per second this tenant may send (its own limit, or the deployment's default).
+    pub ingest_rate_limit: u32,
+    pub created_at: String,
+}
+
+impl TenantView {
+    pub fn of(tenant: &Tenant, default_rate_limit: u32) -> Self {
+        Self {
+            id: tenant.id.clone(),
+            name: tenant.name.clone(),
+            reject_unregistered_event_types: tenant.reject_unregistered_event_types,
+            ingest_rate_limit: tenant.ingest_rate_limit.unwrap_or(default_rate_limit),
+            created_at: rfc3339(tenant.created_at_ms),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateTenant {
+    #[serde(default)]
+    pub reject_unregistered_event_types: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateApiKey {
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiKeyView {
+    pub id: ApiKeyId,
+    pub name: String,
+    pub created_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revoked_at: Option<String>,
+    /// Only in the answer to create: the key itself, shown once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+}
+
+impl ApiKeyView {
+    pub fn of(key: &ApiKey) -> Self {
+        Self {
+            id: key.id.clone(),
+            name: key.name.clone(),
+            created_at: rfc3339(key.created_at_ms),
+            revoked_at: key.revoked_at_ms.map(rfc3339),
+            key: None,
+        }
+    }
+}

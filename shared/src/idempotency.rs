@@ -1,0 +1,149 @@
+//! Storing and queueing a message exactly once, however many copies of the request arrive, and whenever.
+//!
+//! The message id derives from the producer's key, so one conditional write decides which copy stores
+//! it. That copy holds a lease while it queues; others wait for its outcome. If it failed, or died
+//! holding the lease, the next copy claims the message with a conditional update, so two retries
+//! racing after a failure still queue the tasks once.
+
+use std::time::Duration;
+
+use tracing::{info, warn};
+
+use crate::api::EventAccepted;
+use crate::clock::Clock;
+use crate::error::ServiceError;
+use crate::ingest::IngestDeps;
+use crate::model::{Message, QueueState};
+use crate::queue::DeliveryQueue;
+use crate::store::{Inserted, MessageStore};
+use crate::task::{DeliverV1, DeliveryTask};
+
+/// How long a request may still be queueing a message: longer than the ingest function's 10 s timeout,
+/// so a live request never loses its lease.
+const QUEUEING_LEASE_MS: i64 = 15_000;
+const POLL: Duration = Duration::from_millis(100);
+/// How long a copy waits for the request holding the lease before answering 409 `request_in_progress`.
+const MAX_WAIT_POLLS: u32 = 50;
+
+/// Stores `fresh` (or finds the copy an earlier request stored) and queues one task per endpoint.
+pub(crate) async fn store_and_queue<S, Q, C>(
+    deps: &IngestDeps<S, Q, C>,
+    fresh: Message,
+    key: Option<String>,
+) -> Result<EventAccepted, ServiceError>
+where
+    S: MessageStore,
+    Q: DeliveryQueue,
+    C: Clock,
+{
+    let message = match deps.store.insert_message(&fresh).await? {
+        Inserted::New => fresh,
+        Inserted::Existing(earlier) if earlier.request_hash != fresh.request_hash => {
+            return Err(ServiceError::IdConflict(key.unwrap_or_default()));
+        }
+        Inserted::Existing(earlier) => {
+            match settle(deps, *earlier, key.as_deref().unwrap_or_default()).await? {
+                Settled::Accepted(earlier) => {
+                    info!(message_id = %earlier.id, "repeat of an accepted event");
+                    return Ok(EventAccepted {
+                        id: earlier.id,
+                        endpoints: earlier.endpoint_ids.len(),
+                        replayed: true,
+                    });
+                }
+                // The earlier copy failed or died before queueing everything: finish its work, with its fan-out.
+                Settled::Claimed(earlier) => earlier,
+            }
+        }
+    };
+
+    let tasks: Vec<DeliveryTask> = message
+        .endpoint_ids
+        .iter()
+        .map(|endpoint_id| {
+            DeliveryTask::DeliverV1(DeliverV1 {
+                tenant_id: message.tenant_id.clone(),
+                message_id: message.id.clone(),
+                endpoint_id: endpoint_id.clone(),
+                event_type: message.event_type.clone(),
+                body: message.body.clone(),
+            })
+        })
+        .collect();
+    let tenant = &message.tenant_id;
+    if let Err(e) = deps.queue.enqueue(&tasks).await {
+        // Tell copies of this request not to wait for us: the producer's retry claims and queues again.
+        if let Err(mark) = deps.store.set_queue_state(tenant, &message.id, QueueState::Failed).await {
+            warn!(message_id = %message.id, error = %mark, "could not mark the message as failed to queue");
+        }
+        return Err(e.into());
+    }
+    if let Err(e) = deps.store.set_queue_state(tenant, &message.id, QueueState::Queued).await {
+        // Everything is queued, so the event is safe; a repeat of this request after the lease would
+        // queue it again (a duplicate with the same webhook-id, never a loss).
+        warn!(message_id = %message.id, error = %e, "could not mark the message as queued");
+    }
+    info!(message_id = %message.id, event_type = %message.event_type, endpoints = tasks.len(), "event accepted");
+    Ok(EventAccepted { id: message.id, endpoints: tasks.len(), replayed: false })
+}
+
+enum Settled {
+    Accepted(Message),
+    Claimed(Message),
+}
+
+/// Waits for the copy holding the lease, or claims the message when that copy failed or died.
+async fn settle<S, Q, C>(
+    deps: &IngestDeps<S, Q, C>,
+    mut earlier: Message,
+    key: &str,
+) -> Result<Settled, ServiceError>
+where
+    S: MessageStore,
+    C: Clock,
+{
+    let mut waited = 0;
+    loop {
+        let now_ms = deps.clock.now_ms();
+        let lease_over = now_ms - earlier.claimed_at_ms > QUEUEING_LEASE_MS;
+        match earlier.queue_state {
+            QueueState::Queued => return Ok(Settled::Accepted(earlier)),
+            QueueState::Failed => {}
+            QueueState::Queueing if lease_over => {}
+            QueueState::Queueing if waited >= MAX_WAIT_POLLS => {
+                return Err(ServiceError::InProgress(key.to_owned()));
+            }
+            QueueState::Queueing => {
+                tokio::time::sleep(POLL).await;
+                waited += 1;
+                earlier = reload(deps, &earlier, key).await?;
+                continue;
+            }
+        }
+        if deps.store.claim_queueing(&earlier, now_ms).await? {
+            earlier.queue_state = QueueState::Queueing;
+            earlier.claimed_at_ms = now_ms;
+            return Ok(Settled::Claimed(earlier));
+        }
+        // Another copy claimed it first: wait for that one instead.
+        waited += 1;
+        if waited >= MAX_WAIT_POLLS {
+            return Err(ServiceError::InProgress(key.to_owned()));
+        }
+        earlier = reload(deps, &earlier, key).await?;
+    }
+}
+
+async fn reload<S, Q, C>(
+    deps: &IngestDeps<S, Q, C>,
+    seen: &Message,
+    key: &str,
+) -> Result<Message, ServiceError>
+where
+    S: MessageStore,
+{
+    deps.store
+        .get_message(&seen.tenant_id, &seen.id)
+        .await?
+        .ok_or_else(|| ServiceError::InProgress(key.to_owned()))
+}

@@ -1,0 +1,149 @@
+//! Items in the tenant's own partition: endpoints and event types.
+
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use super::{DynamoStore, applied, n, s};
+use crate::event_type::EventType;
+use crate::ids::{EndpointId, TenantId};
+use crate::model::{Endpoint, EventTypeInfo};
+use crate::store::codec::{from_item, to_item};
+use crate::store::keys::{self, PK, SK};
+use crate::store::{EndpointStore, EventTypeStore, Page, PageRequest, StoreError};
+
+impl EndpointStore for DynamoStore {
+    async fn put_endpoint(&self, endpoint: &Endpoint) -> Result<(), StoreError> {
+        let item = Self::keyed(
+            to_item(endpoint, "endpoint")?,
+            keys::tenant_pk(&endpoint.tenant_id),
+            keys::endpoint_sk(&endpoint.id),
+        );
+        if self.create(item, "PutItem endpoint").await? { Ok(()) } else { Err(StoreError::Conflict) }
+    }
+
+    async fn replace_endpoint(&self, endpoint: &Endpoint) -> Result<(), StoreError> {
+        // Revision 0 is only ever created, never a replacement.
+        let Some(previous) = endpoint.revision.checked_sub(1) else {
+            return Err(StoreError::Conflict);
+        };
+        let pk = keys::tenant_pk(&endpoint.tenant_id);
+        let sk = keys::endpoint_sk(&endpoint.id);
+        let item = Self::keyed(to_item(endpoint, "endpoint")?, pk.clone(), sk.clone());
+        // Endpoints stored before revisions existed have none, which reads as revision 0.
+        let condition = if previous == 0 {
+            "attribute_exists(#pk) AND (attribute_not_exists(#rev) OR #rev = :previous)"
+        } else {
+            "attribute_exists(#pk) AND #rev = :previous"
+        };
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression(condition)
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_names("#rev", "revision")
+            .expression_attribute_values(":previous", n(previous))
+            .send()
+            .await;
+        if applied(result, "PutItem endpoint")? {
+            return Ok(());
+        }
+        // The condition does not say which half failed: a read tells a lost race from a deletion.
+        match self.get(pk, sk, "GetItem endpoint").await? {
+            None => Err(StoreError::NoSuchEndpoint(endpoint.id.clone())),
+            Some(_) => Err(StoreError::Conflict),
+        }
+    }
+
+    async fn delete_endpoint(&self, tenant: &TenantId, id: &EndpointId) -> Result<bool, StoreError> {
+        self.delete(keys::tenant_pk(tenant), keys::endpoint_sk(id), "DeleteItem endpoint").await
+    }
+
+    async fn endpoints_page(
+        &self,
+        tenant: &TenantId,
+        page: &PageRequest,
+    ) -> Result<Page<Endpoint>, StoreError> {
+        let found = self
+            .query_page(keys::tenant_pk(tenant), keys::ENDPOINT_SK_PREFIX, page, "Query endpoints")
+            .await?;
+        let items = found.items.iter().map(|item| from_item(item, "endpoint")).collect::<Result<_, _>>()?;
+        Ok(Page { items, next: found.next })
+    }
+
+    async fn get_endpoint(&self, tenant: &TenantId, id: &EndpointId) -> Result<Option<Endpoint>, StoreError> {
+        let item = self.get(keys::tenant_pk(tenant), keys::endpoint_sk(id), "GetItem endpoint").await?;
+        item.map(|item| from_item(&item, "endpoint")).transpose()
+    }
+
+    async fn list_endpoints(&self, tenant: &TenantId) -> Result<Vec<Endpoint>, StoreError> {
+        let items =
+            self.query_prefix(keys::tenant_pk(tenant), keys::ENDPOINT_SK_PREFIX, "Query endpoints").await?;
+        items.iter().map(|item| from_item(item, "endpoint")).collect()
+    }
+
+    async fn disable_endpoint(
+        &self,
+        tenant: &TenantId,
+        id: &EndpointId,
+        reason: &str,
+    ) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, s(keys::tenant_pk(tenant)))
+            .key(SK, s(keys::endpoint_sk(id)))
+            // A revision bump, so an API write based on the enabled endpoint cannot undo this.
+            .update_expression("SET enabled = :false, disabled_reason = :reason ADD #rev :one")
+            .condition_expression("attribute_exists(#pk)")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_names("#rev", "revision")
+            .expression_attribute_values(":false", AttributeValue::Bool(false))
+            .expression_attribute_values(":reason", s(reason))
+            .expression_attribute_values(":one", n(1))
+            .send()
+            .await;
+        if applied(result, "UpdateItem endpoint")? {
+            Ok(())
+        } else {
+            Err(StoreError::NoSuchEndpoint(id.clone()))
+        }
+    }
+}
+
+impl EventTypeStore for DynamoStore {
+    async fn put_event_type(&self, info: &EventTypeInfo) -> Result<bool, StoreError> {
+        let item = Self::keyed(
+            to_item(info, "event type")?,
+            keys::tenant_pk(&info.tenant_id),
+            keys::event_type_sk(&info.name),
+        );
+        self.create(item, "PutItem event type").await
+    }
+
+    async fn get_event_type(
+        &self,
+        tenant: &TenantId,
+        name: &EventType,
+    ) -> Result<Option<EventTypeInfo>, StoreError> {
+        let item = self.get(keys::tenant_pk(tenant), keys::event_type_sk(name), "GetItem event type").await?;
+        item.map(|item| from_item(&item, "event type")).transpose()
+    }
+
+    async fn event_types_page(
+        &self,
+        tenant: &TenantId,
+        page: &PageRequest,
+    ) -> Result<Page<EventTypeInfo>, StoreError> {
+        let found = self
+            .query_page(keys::tenant_pk(tenant), keys::EVENT_TYPE_SK_PREFIX, page, "Query event types")
+            .await?;
+        let items = found.items.iter().map(|item| from_item(item, "event type")).collect::<Result<_, _>>()?;
+        Ok(Page { items, next: found.next })
+    }
+
+    async fn delete_event_type(&self, tenant: &TenantId, name: &EventType) -> Result<bool, StoreError> {
+        self.delete(keys::tenant_pk(tenant), keys::event_type_sk(name), "DeleteItem event type").await
+    }
+}

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Offline lint of the SAM template: cfn-lint, then `sam validate --lint`.
+# Offline lint of the SAM template (cfn-lint, then `sam validate --lint`) and of the OpenAPI document
+# (openapi-spec-validator, which arrives with moto[server]).
 # Usage: [HOOKLINE_VENV=/path/to/venv] scripts/check-template.sh
 set -euo pipefail
 
@@ -8,7 +9,7 @@ venv="${HOOKLINE_VENV:-$repo/.venv}"
 bin="$venv/bin"
 template="infra/template.yaml"
 
-for tool in cfn-lint sam; do
+for tool in cfn-lint sam openapi-spec-validator; do
   if [[ ! -x "$bin/$tool" ]]; then
     echo "check-template: $bin/$tool not found (set HOOKLINE_VENV or run scripts/bootstrap.sh)" >&2
     exit 1
@@ -32,4 +33,7 @@ echo "==> cfn-lint $template"
 echo "==> sam validate --lint -t $template"
 "$bin/sam" validate --lint -t "$template"
 
-echo "OK: $template passes cfn-lint and sam validate --lint"
+echo "==> openapi-spec-validator openapi/openapi.yaml"
+"$bin/openapi-spec-validator" openapi/openapi.yaml
+
+echo "OK: $template passes cfn-lint and sam validate --lint; openapi/openapi.yaml is valid OpenAPI"

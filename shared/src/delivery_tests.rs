@@ -230,3 +230,21 @@ fn retry_after_is_honoured_within_its_bounds() {
     answer.retry_after = Some("450".into());
     assert_eq!(judged(Ok(answer), "0s,5m").retry_in, Some(Duration::from_secs(450)));
 }
+
+#[tokio::test]
+async fn a_secret_rotated_out_earlier_in_the_same_second_no_longer_signs() {
+    let mut f = fixture("0s", vec![status(200), status(200)]).await;
+    // NOW_MS is a whole second: move half a second in and expire the old secret just before "now".
+    f.deps.clock.advance(Duration::from_millis(500));
+    let fresh = Secret::generate();
+    f.endpoint.secrets = vec![
+        crate::model::EndpointSecret { secret: fresh.clone(), expires_at_ms: None },
+        crate::model::EndpointSecret { secret: f.secret.clone(), expires_at_ms: Some(NOW_MS + 400) },
+    ];
+    f.endpoint.revision += 1;
+    f.deps.store.replace_endpoint(&f.endpoint).await.unwrap();
+    f.receive(1).await;
+    let sent = &f.deps.sender.sent()[0];
+    let signature = sent.headers.iter().find(|(n, _)| n == HEADER_SIGNATURE).map(|(_, v)| v.clone()).unwrap();
+    assert_eq!(signature.split(' ').count(), 1, "only the live secret signs: {signature}");
+}

@@ -66,7 +66,9 @@ log "registering the receiver as an endpoint: POST $API/v1/endpoints"
 ENDPOINT="$(curl -sS --fail-with-body -X POST "$API/v1/endpoints" -H "$AUTH" -H 'content-type: application/json' \
   -d "{\"url\":\"http://127.0.0.1:$RECEIVER_PORT/webhooks\",\"event_types\":[\"invoice.*\"],\"description\":\"local receiver\"}")"
 echo "$ENDPOINT"
-"$VENV/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["secret"])' <<<"$ENDPOINT" > "$STATE/receiver.secret"
+# Written aside and renamed into place: the receiver must never read a half-written secret.
+"$VENV/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["secret"])' <<<"$ENDPOINT" > "$STATE/receiver.secret.new"
+mv "$STATE/receiver.secret.new" "$STATE/receiver.secret"
 
 log "sending a sample event: POST $API/v1/events"
 curl -sS --fail-with-body -X POST "$API/v1/events" -H "$AUTH" -H 'content-type: application/json' \

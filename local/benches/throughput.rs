@@ -69,7 +69,11 @@ async fn delivery_path() {
         sender: HttpSender::new(settings).unwrap(),
         queue: MemoryQueue::default(),
         clock: SystemClock,
-        settings: DeliverySettings { schedule: RetrySchedule::standard(), concurrency: IN_FLIGHT },
+        settings: DeliverySettings {
+            schedule: RetrySchedule::standard(),
+            concurrency: IN_FLIGHT,
+            disable_after: Duration::from_secs(5 * 86_400),
+        },
     };
     let tasks: Vec<String> = (0..DELIVERIES)
         .map(|_| {

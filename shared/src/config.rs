@@ -31,6 +31,8 @@ pub struct Config {
     pub response_body_limit: usize,
     /// Events per second a tenant may send unless it has its own limit.
     pub ingest_rate_limit: u32,
+    /// Hours an endpoint may fail without one success before it is disabled.
+    pub disable_after_failing_hours: u64,
 }
 
 impl Config {
@@ -90,6 +92,11 @@ impl Config {
                 "HOOKLINE_RESPONSE_BODY_LIMIT",
                 4096,
             )?,
+            disable_after_failing_hours: number(
+                optional("HOOKLINE_DISABLE_AFTER_FAILING_HOURS"),
+                "HOOKLINE_DISABLE_AFTER_FAILING_HOURS",
+                120,
+            )?,
             ingest_rate_limit: number(
                 optional("HOOKLINE_INGEST_RATE_LIMIT"),
                 "HOOKLINE_INGEST_RATE_LIMIT",
@@ -111,6 +118,7 @@ impl Config {
         DeliverySettings {
             schedule: self.retry_schedule.clone(),
             concurrency: self.delivery_concurrency.max(1),
+            disable_after: Duration::from_secs(self.disable_after_failing_hours.max(1) * 3600),
         }
     }
 

@@ -5,7 +5,7 @@ use std::time::Duration;
 use rand::Rng;
 use tracing::{Instrument as _, error, info, info_span, warn};
 
-use crate::clock::Clock;
+use crate::clock::{Clock, rfc3339};
 use crate::ids::AttemptId;
 use crate::model::{Attempt, DeliveryState, Endpoint, ErrorCode};
 use crate::queue::{DeliveryQueue, QueueError};
@@ -20,6 +20,8 @@ pub struct DeliverySettings {
     pub schedule: RetrySchedule,
     /// How many deliveries of one batch run at once.
     pub concurrency: usize,
+    /// An endpoint failing without a single success for this long is disabled.
+    pub disable_after: Duration,
 }
 
 /// Everything a delivery needs, generic over the ports so unit tests run on in-memory fakes.
@@ -167,6 +169,7 @@ where
     }
     let started_at_ms = deps.clock.now_ms();
     let endpoint = deps.store.get_endpoint(&task.tenant_id, &task.endpoint_id).await?;
+    let was_failing = endpoint.as_ref().is_some_and(|e| e.failing_since_ms.is_some());
     let (outcome, verdict) = match endpoint {
         None => (None, Verdict::settled(DeliveryState::Abandoned, Some(ErrorCode::EndpointDeleted))),
         Some(endpoint) if !endpoint.enabled => {
@@ -190,8 +193,18 @@ where
         retry_in_s = verdict.retry_in.map(|d| d.as_secs()),
         "attempt recorded"
     );
-    if let Some(reason) = verdict.disable_because {
-        match deps.store.disable_endpoint(&task.tenant_id, &task.endpoint_id, reason).await {
+    let unhealthy = match (&outcome, verdict.state) {
+        (Some(_), DeliveryState::Succeeded) if was_failing => {
+            deps.store.record_endpoint_success(&task.tenant_id, &task.endpoint_id).await?;
+            None
+        }
+        (Some(_), DeliveryState::Retrying | DeliveryState::DeadLettered | DeliveryState::Abandoned) => {
+            failing_too_long(deps, task, started_at_ms).await?
+        }
+        _ => None,
+    };
+    if let Some(reason) = verdict.disable_because.map(str::to_owned).or(unhealthy) {
+        match deps.store.disable_endpoint(&task.tenant_id, &task.endpoint_id, &reason).await {
             Ok(()) | Err(StoreError::NoSuchEndpoint(_)) => warn!(reason, "endpoint disabled"),
             Err(e) => return Err(e.into()),
         }
@@ -208,6 +221,28 @@ where
         }
         _ => Ok(Disposition::Done),
     }
+}
+
+/// Counts this failure against the endpoint; the reason to disable it if it has now been failing, without
+/// one success, for longer than the configured window.
+async fn failing_too_long<S, H, Q, C>(
+    deps: &DeliveryDeps<S, H, Q, C>,
+    task: &DeliverV1,
+    at_ms: i64,
+) -> Result<Option<String>, StoreError>
+where
+    S: EndpointStore,
+{
+    let since = match deps.store.record_endpoint_failure(&task.tenant_id, &task.endpoint_id, at_ms).await {
+        Ok(since) => since,
+        Err(StoreError::NoSuchEndpoint(_)) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let window_ms = i64::try_from(deps.settings.disable_after.as_millis()).unwrap_or(i64::MAX);
+    Ok((at_ms - since >= window_ms).then(|| {
+        let window = humantime::format_duration(deps.settings.disable_after);
+        format!("every delivery failed since {} (longer than {window})", rfc3339(since))
+    }))
 }
 
 fn signed(task: &DeliverV1, endpoint: &Endpoint, now_ms: i64) -> OutgoingWebhook {

@@ -13,6 +13,7 @@ use crate::signing::{Secret, verify};
 use crate::store::memory::MemoryStore;
 
 const NOW_MS: i64 = 1_700_000_000_000;
+const FIVE_DAYS: Duration = Duration::from_secs(5 * 86_400);
 
 /// Answers each send with the next scripted outcome and remembers what it was asked to send.
 #[derive(Clone, Default)]
@@ -82,7 +83,11 @@ async fn fixture(schedule: &str, outcomes: Vec<Result<WebhookResponse, SendFailu
         sender: ScriptedSender::answering(outcomes),
         queue: MemoryQueue::default(),
         clock: ManualClock::at_ms(NOW_MS),
-        settings: DeliverySettings { schedule: RetrySchedule::parse(schedule).unwrap(), concurrency: 4 },
+        settings: DeliverySettings {
+            schedule: RetrySchedule::parse(schedule).unwrap(),
+            concurrency: 4,
+            disable_after: FIVE_DAYS,
+        },
     };
     Fixture { deps, endpoint, secret, task }
 }
@@ -247,4 +252,49 @@ async fn a_secret_rotated_out_earlier_in_the_same_second_no_longer_signs() {
     let sent = &f.deps.sender.sent()[0];
     let signature = sent.headers.iter().find(|(n, _)| n == HEADER_SIGNATURE).map(|(_, v)| v.clone()).unwrap();
     assert_eq!(signature.split(' ').count(), 1, "only the live secret signs: {signature}");
+}
+
+impl Fixture {
+    async fn stored_endpoint(&self) -> Endpoint {
+        self.deps.store.get_endpoint(&self.endpoint.tenant_id, &self.endpoint.id).await.unwrap().unwrap()
+    }
+}
+
+#[tokio::test]
+async fn an_endpoint_failing_for_the_whole_window_is_disabled_with_the_reason() {
+    let f = fixture("0s,1s,1s,1s", vec![status(500), status(500), status(500)]).await;
+    f.receive(1).await;
+    let failing = f.stored_endpoint().await;
+    assert_eq!(
+        (failing.failing_since_ms, failing.consecutive_failures, failing.enabled),
+        (Some(NOW_MS), 1, true)
+    );
+
+    f.deps.clock.advance(FIVE_DAYS - Duration::from_secs(1));
+    f.receive(2).await;
+    assert!(f.stored_endpoint().await.enabled, "one second short of the window");
+
+    f.deps.clock.advance(Duration::from_secs(1));
+    f.receive(3).await;
+    let disabled = f.stored_endpoint().await;
+    assert!(!disabled.enabled);
+    let reason = disabled.disabled_reason.unwrap();
+    assert!(reason.contains("every delivery failed since") && reason.contains("5days"), "{reason}");
+    assert_eq!(disabled.consecutive_failures, 3);
+}
+
+#[tokio::test]
+async fn a_success_ends_the_failing_run_so_the_window_starts_again() {
+    let f = fixture("0s,1s,1s", vec![status(500), status(200), status(500)]).await;
+    f.receive(1).await;
+    f.deps.clock.advance(Duration::from_secs(3 * 86_400));
+    f.receive(2).await;
+    let healthy = f.stored_endpoint().await;
+    assert_eq!((healthy.failing_since_ms, healthy.consecutive_failures), (None, 0));
+
+    f.deps.clock.advance(Duration::from_secs(3 * 86_400));
+    f.receive(1).await;
+    let failing = f.stored_endpoint().await;
+    assert!(failing.enabled, "six days since the first failure, but a success came in between");
+    assert_eq!(failing.failing_since_ms, Some(f.deps.clock.now_ms()));
 }

@@ -81,6 +81,12 @@ pub struct Endpoint {
     pub metadata: BTreeMap<String, String>,
     pub created_at_ms: i64,
     pub updated_at_ms: i64,
+    /// When the current run of failed deliveries began (cleared by a success): drives auto-disable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failing_since_ms: Option<i64>,
+    /// Failed deliveries since the last success.
+    #[serde(default)]
+    pub consecutive_failures: u32,
     /// Bumped by every write: updates are conditional on it, so concurrent writers never lose a change.
     #[serde(default)]
     pub revision: u64,
@@ -121,6 +127,8 @@ impl Endpoint {
             metadata: BTreeMap::new(),
             created_at_ms,
             updated_at_ms: created_at_ms,
+            failing_since_ms: None,
+            consecutive_failures: 0,
             revision: 0,
         }
     }

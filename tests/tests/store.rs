@@ -288,3 +288,38 @@ async fn tenants_are_created_once_and_updated_in_place() {
     assert!(matches!(store.update_tenant(&never_created).await, Err(StoreError::Conflict)));
     assert_eq!(store.get_tenant(&never_created.id).await.unwrap(), None);
 }
+
+#[tokio::test]
+async fn an_endpoints_failing_run_starts_at_its_first_failure_and_a_success_ends_it() {
+    let stack = Stack::new(&[]).await.unwrap();
+    let store = &stack.delivery.store;
+    let endpoint = Endpoint::new(
+        stack.tenant.id.clone(),
+        "https://example.com/hook".into(),
+        EventFilter::everything(),
+        Secret::generate(),
+        0,
+    );
+    store.put_endpoint(&endpoint).await.unwrap();
+    let (tenant, id) = (&stack.tenant.id, &endpoint.id);
+
+    assert_eq!(store.record_endpoint_failure(tenant, id, 1_000).await.unwrap(), 1_000);
+    assert_eq!(store.record_endpoint_failure(tenant, id, 5_000).await.unwrap(), 1_000);
+    let failing = store.get_endpoint(tenant, id).await.unwrap().unwrap();
+    assert_eq!((failing.failing_since_ms, failing.consecutive_failures), (Some(1_000), 2));
+    assert_eq!(failing.revision, 2, "health writes bump the revision so API updates cannot undo them");
+
+    store.record_endpoint_success(tenant, id).await.unwrap();
+    let healthy = store.get_endpoint(tenant, id).await.unwrap().unwrap();
+    assert_eq!((healthy.failing_since_ms, healthy.consecutive_failures), (None, 0));
+    store.record_endpoint_success(tenant, id).await.unwrap();
+    assert_eq!(store.record_endpoint_failure(tenant, id, 9_000).await.unwrap(), 9_000);
+
+    store.delete_endpoint(tenant, id).await.unwrap();
+    assert!(matches!(
+        store.record_endpoint_failure(tenant, id, 10_000).await,
+        Err(StoreError::NoSuchEndpoint(_))
+    ));
+    store.record_endpoint_success(tenant, id).await.unwrap();
+    assert!(store.get_endpoint(tenant, id).await.unwrap().is_none(), "a late success must not recreate it");
+}

@@ -57,7 +57,11 @@ async fn deps(status: u16) -> (Deps, TenantId, EndpointId) {
         sender: FixedSender { status, sent: Arc::default() },
         queue: MemoryQueue::default(),
         clock: ManualClock::at_ms(1_795_644_000_000),
-        settings: DeliverySettings { schedule: RetrySchedule::parse("0s,10s").unwrap(), concurrency: 2 },
+        settings: DeliverySettings {
+            schedule: RetrySchedule::parse("0s,10s").unwrap(),
+            concurrency: 2,
+            disable_after: std::time::Duration::from_secs(5 * 86_400),
+        },
     };
     (deps, tenant, endpoint.id)
 }

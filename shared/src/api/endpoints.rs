@@ -65,6 +65,9 @@ pub struct EndpointView {
     pub enabled: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disabled_reason: Option<String>,
+    /// Since when every delivery has failed (absent while the endpoint is healthy).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failing_since: Option<String>,
     pub headers: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate_limit: Option<u32>,
@@ -85,6 +88,7 @@ impl EndpointView {
             event_types: endpoint.filter.patterns().to_vec(),
             enabled: endpoint.enabled,
             disabled_reason: endpoint.disabled_reason.clone(),
+            failing_since: endpoint.failing_since_ms.map(rfc3339),
             headers: endpoint.headers.clone(),
             rate_limit: endpoint.rate_limit,
             metadata: endpoint.metadata.clone(),

@@ -98,6 +98,22 @@ pub trait EndpointStore: Send + Sync {
         tenant: &TenantId,
     ) -> impl Future<Output = Result<Vec<Endpoint>, StoreError>> + Send;
 
+    /// Counts a failed delivery against the endpoint and returns since when it has been failing without
+    /// a success in between (`at_ms` if this failure starts the run). [`StoreError::NoSuchEndpoint`] if gone.
+    fn record_endpoint_failure(
+        &self,
+        tenant: &TenantId,
+        id: &EndpointId,
+        at_ms: i64,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+
+    /// A delivered message ends the endpoint's run of failures.
+    fn record_endpoint_success(
+        &self,
+        tenant: &TenantId,
+        id: &EndpointId,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
     /// Stops deliveries to an endpoint, keeping why for the operator and the customer.
     fn disable_endpoint(
         &self,

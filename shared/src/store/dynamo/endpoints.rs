@@ -82,6 +82,64 @@ impl EndpointStore for DynamoStore {
         items.iter().map(|item| from_item(item, "endpoint")).collect()
     }
 
+    async fn record_endpoint_failure(
+        &self,
+        tenant: &TenantId,
+        id: &EndpointId,
+        at_ms: i64,
+    ) -> Result<i64, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, s(keys::tenant_pk(tenant)))
+            .key(SK, s(keys::endpoint_sk(id)))
+            // One atomic write: concurrent failures agree on when the run began. ALL_NEW, because
+            // UPDATED_NEW may leave out an attribute that `if_not_exists` kept unchanged.
+            .update_expression(
+                "SET failing_since_ms = if_not_exists(failing_since_ms, :at) ADD consecutive_failures :one, #rev :one",
+            )
+            .condition_expression("attribute_exists(#pk)")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_names("#rev", "revision")
+            .expression_attribute_values(":at", n(at_ms))
+            .expression_attribute_values(":one", n(1))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
+            .send()
+            .await;
+        match result {
+            Ok(output) => output
+                .attributes
+                .as_ref()
+                .and_then(|fields| fields.get("failing_since_ms"))
+                .and_then(|since| since.as_n().ok())
+                .and_then(|since| since.parse().ok())
+                .ok_or_else(|| super::corrupt("endpoint", "failing_since_ms missing after the update")),
+            Err(e) if e.as_service_error().is_some_and(super::ConditionFailed::condition_failed) => {
+                Err(StoreError::NoSuchEndpoint(id.clone()))
+            }
+            Err(e) => Err(StoreError::dynamo("UpdateItem endpoint health", e)),
+        }
+    }
+
+    async fn record_endpoint_success(&self, tenant: &TenantId, id: &EndpointId) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, s(keys::tenant_pk(tenant)))
+            .key(SK, s(keys::endpoint_sk(id)))
+            .update_expression("REMOVE failing_since_ms SET consecutive_failures = :zero ADD #rev :one")
+            .condition_expression("attribute_exists(failing_since_ms)")
+            .expression_attribute_names("#rev", "revision")
+            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":one", n(1))
+            .send()
+            .await;
+        // Not failing (or deleted meanwhile): nothing to reset.
+        applied(result, "UpdateItem endpoint health").map(|_| ())
+    }
+
     async fn disable_endpoint(
         &self,
         tenant: &TenantId,

@@ -115,6 +115,34 @@ impl EndpointStore for MemoryStore {
         Ok(tables.endpoints.values().filter(|e| &e.tenant_id == tenant).cloned().collect())
     }
 
+    async fn record_endpoint_failure(
+        &self,
+        tenant: &TenantId,
+        id: &EndpointId,
+        at_ms: i64,
+    ) -> Result<i64, StoreError> {
+        let mut tables = self.tables();
+        let endpoint = tables
+            .endpoints
+            .get_mut(&endpoint_key(tenant, id))
+            .ok_or_else(|| StoreError::NoSuchEndpoint(id.clone()))?;
+        let since = *endpoint.failing_since_ms.get_or_insert(at_ms);
+        endpoint.consecutive_failures += 1;
+        endpoint.revision += 1;
+        Ok(since)
+    }
+
+    async fn record_endpoint_success(&self, tenant: &TenantId, id: &EndpointId) -> Result<(), StoreError> {
+        if let Some(endpoint) = self.tables().endpoints.get_mut(&endpoint_key(tenant, id))
+            && endpoint.failing_since_ms.is_some()
+        {
+            endpoint.failing_since_ms = None;
+            endpoint.consecutive_failures = 0;
+            endpoint.revision += 1;
+        }
+        Ok(())
+    }
+
     async fn disable_endpoint(
         &self,
         tenant: &TenantId,

@@ -30,7 +30,7 @@ use hookline::signing::Secret;
 use hookline::ssrf::AddressPolicy;
 use hookline::store::EndpointStore as _;
 use hookline::store::memory::MemoryStore;
-use hookline::task::{DeliverV1, DeliveryTask};
+use hookline::task::{Deliver, DeliveryTask};
 use hookline_local::receiver::{Behaviour, Receiver};
 use sha2::{Digest, Sha256};
 
@@ -59,31 +59,33 @@ async fn delivery_path() {
         Endpoint::new(tenant.clone(), url.clone(), EventFilter::everything(), Secret::generate(), 0);
     let store = MemoryStore::default();
     store.put_endpoint(&endpoint).await.unwrap();
-    let settings = HttpSettings {
+    let http = HttpSettings {
         allow_http: true,
         policy: AddressPolicy::allowing("127.0.0.0/8").unwrap(),
         ..HttpSettings::default()
     };
-    let deps = DeliveryDeps {
-        store,
-        sender: HttpSender::new(settings).unwrap(),
-        queue: MemoryQueue::default(),
-        clock: SystemClock,
-        settings: DeliverySettings {
-            schedule: RetrySchedule::standard(),
-            concurrency: IN_FLIGHT,
-            disable_after: Duration::from_secs(5 * 86_400),
-        },
+    let settings = DeliverySettings {
+        schedule: RetrySchedule::standard(),
+        concurrency: IN_FLIGHT,
+        endpoint_concurrency: IN_FLIGHT,
+        disable_after: Duration::from_secs(5 * 86_400),
     };
+    let deps = DeliveryDeps::new(
+        store,
+        HttpSender::new(http).unwrap(),
+        MemoryQueue::default(),
+        SystemClock,
+        settings,
+    );
     let tasks: Vec<String> = (0..DELIVERIES)
         .map(|_| {
-            DeliveryTask::DeliverV1(DeliverV1 {
-                tenant_id: tenant.clone(),
-                message_id: MessageId::generate(),
-                endpoint_id: endpoint.id.clone(),
-                event_type: EventType::parse("invoice.paid").unwrap(),
-                body: body.clone(),
-            })
+            DeliveryTask::from(Deliver::first(
+                tenant.clone(),
+                MessageId::generate(),
+                endpoint.id.clone(),
+                EventType::parse("invoice.paid").unwrap(),
+                body.clone(),
+            ))
             .encode()
         })
         .collect();

@@ -1,12 +1,13 @@
 //! Typed configuration from the environment the SAM template (or the local provisioner) sets.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::delivery::DeliverySettings;
 use crate::ingest::IngestSettings;
 use crate::retry::RetrySchedule;
 use crate::sender::HttpSettings;
-use crate::ssrf::AddressPolicy;
+use crate::ssrf::{AddressPolicy, SystemLookup, UrlGuard};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -26,6 +27,8 @@ pub struct Config {
     pub policy: AddressPolicy,
     pub retention_days: u32,
     pub delivery_concurrency: usize,
+    /// Deliveries to one endpoint an instance runs at once.
+    pub endpoint_concurrency: usize,
     pub connect_timeout: Duration,
     pub request_timeout: Duration,
     pub response_body_limit: usize,
@@ -48,9 +51,7 @@ impl Config {
             table_name: required("HOOKLINE_TABLE_NAME")?,
             delivery_queue_url: required("HOOKLINE_DELIVERY_QUEUE_URL")?,
             retry_schedule: match optional("HOOKLINE_RETRY_SCHEDULE") {
-                Some(text) => {
-                    RetrySchedule::parse(&text).map_err(|e| invalid("HOOKLINE_RETRY_SCHEDULE", e))?
-                }
+                Some(text) => retry_schedule(&text)?,
                 None => RetrySchedule::standard(),
             },
             max_body_bytes: number(
@@ -76,6 +77,11 @@ impl Config {
                 optional("HOOKLINE_DELIVERY_CONCURRENCY"),
                 "HOOKLINE_DELIVERY_CONCURRENCY",
                 10,
+            )?,
+            endpoint_concurrency: number(
+                optional("HOOKLINE_ENDPOINT_CONCURRENCY"),
+                "HOOKLINE_ENDPOINT_CONCURRENCY",
+                4,
             )?,
             connect_timeout: Duration::from_secs(number(
                 optional("HOOKLINE_CONNECT_TIMEOUT_SECS"),
@@ -107,8 +113,8 @@ impl Config {
 
     pub fn ingest_settings(&self) -> IngestSettings {
         IngestSettings {
-            allow_http: self.allow_http,
-            policy: self.policy.clone(),
+            urls: UrlGuard::new(self.policy.clone(), self.allow_http, Arc::new(SystemLookup)),
+            max_attempts: self.retry_schedule.attempts(),
             default_rate_limit: self.ingest_rate_limit.max(1),
             max_body_bytes: self.max_body_bytes,
         }
@@ -118,6 +124,7 @@ impl Config {
         DeliverySettings {
             schedule: self.retry_schedule.clone(),
             concurrency: self.delivery_concurrency.max(1),
+            endpoint_concurrency: self.endpoint_concurrency.max(1),
             disable_after: Duration::from_secs(self.disable_after_failing_hours.max(1) * 3600),
         }
     }
@@ -131,6 +138,18 @@ impl Config {
             policy: self.policy.clone(),
         }
     }
+}
+
+/// SQS keeps a message at most 14 days: a schedule that could outlast that would lose messages.
+const MAX_QUEUE_RETENTION: Duration = Duration::from_secs(14 * 86_400);
+
+fn retry_schedule(text: &str) -> Result<RetrySchedule, ConfigError> {
+    let name = "HOOKLINE_RETRY_SCHEDULE";
+    let schedule = RetrySchedule::parse(text).map_err(|e| invalid(name, e))?;
+    if schedule.longest_span() >= MAX_QUEUE_RETENTION {
+        return Err(invalid(name, "with jitter it could outlast SQS's 14-day message retention"));
+    }
+    Ok(schedule)
 }
 
 fn invalid(name: &'static str, reason: impl ToString) -> ConfigError {
@@ -179,8 +198,11 @@ mod tests {
 
     #[test]
     fn invalid_values_are_refused_not_defaulted() {
+        let longer_than_retention = format!("0s{}", ",12h".repeat(30));
         for (name, value) in [
             ("HOOKLINE_RETRY_SCHEDULE", "later"),
+            ("HOOKLINE_RETRY_SCHEDULE", &longer_than_retention),
+            ("HOOKLINE_ENDPOINT_CONCURRENCY", "-1"),
             ("HOOKLINE_MAX_BODY_BYTES", "big"),
             ("HOOKLINE_ALLOW_HTTP", "yes"),
             ("HOOKLINE_ALLOWED_PRIVATE_CIDRS", "localhost"),

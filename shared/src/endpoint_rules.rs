@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use crate::error::ServiceError;
+use crate::retry::RetrySchedule;
 
 const MAX_HEADERS: usize = 20;
 const MAX_HEADER_VALUE_LEN: usize = 1024;
@@ -94,6 +95,18 @@ pub fn checked_rate_limit(limit: Option<u32>) -> Result<(), ServiceError> {
 
 fn invalid(message: String) -> ServiceError {
     ServiceError::Invalid(message)
+}
+
+/// An endpoint's own retry schedule: valid delays, and no more attempts than the deployment's, whose
+/// count sets how often SQS offers a message before redrive takes it to the dead-letter queue.
+pub fn checked_retry_schedule(delays: Vec<String>, max_attempts: u32) -> Result<RetrySchedule, ServiceError> {
+    let schedule = RetrySchedule::try_from(delays).map_err(|e| invalid(format!("retry_schedule: {e}")))?;
+    if schedule.attempts() > max_attempts {
+        return Err(invalid(format!(
+            "retry_schedule may have at most {max_attempts} attempts in this deployment"
+        )));
+    }
+    Ok(schedule)
 }
 
 #[cfg(test)]

@@ -6,7 +6,9 @@ use crate::api::{
     self, CreateEndpoint, EndpointView, ListPage, PreviousSecret, RotateSecret, SecretView, UpdateEndpoint,
 };
 use crate::clock::{Clock, rfc3339};
-use crate::endpoint_rules::{checked_description, checked_headers, checked_metadata, checked_rate_limit};
+use crate::endpoint_rules::{
+    checked_description, checked_headers, checked_metadata, checked_rate_limit, checked_retry_schedule,
+};
 use crate::error::{ServiceError, page_after};
 use crate::event_type::EventFilter;
 use crate::ids::{EndpointId, TenantId};
@@ -33,18 +35,23 @@ where
     S: EndpointStore,
     C: Clock,
 {
-    let url = checked_url(deps, &request.url)?;
+    let url = checked_url(deps, &request.url).await?;
     let filter =
         EventFilter::parse(&request.event_types).map_err(|e| ServiceError::Invalid(e.to_string()))?;
     checked_description(request.description.as_deref())?;
     checked_rate_limit(request.rate_limit)?;
     checked_metadata(&request.metadata)?;
+    let retry_schedule = request
+        .retry_schedule
+        .map(|delays| checked_retry_schedule(delays, deps.settings.max_attempts))
+        .transpose()?;
     let secret = Secret::generate();
     let mut endpoint = Endpoint::new(tenant.clone(), url, filter, secret.clone(), deps.clock.now_ms());
     endpoint.description = request.description;
     endpoint.enabled = request.enabled;
     endpoint.headers = checked_headers(request.headers)?;
     endpoint.rate_limit = request.rate_limit;
+    endpoint.retry_schedule = retry_schedule;
     endpoint.metadata = request.metadata;
     deps.store.put_endpoint(&endpoint).await?;
     info!(tenant_id = %tenant, endpoint_id = %endpoint.id, "endpoint created");
@@ -90,7 +97,10 @@ where
     C: Clock,
 {
     // Validate once, up front: a bad field is the caller's mistake however often we re-read.
-    let url = request.url.as_deref().map(|url| checked_url(deps, url)).transpose()?;
+    let url = match request.url.as_deref() {
+        Some(url) => Some(checked_url(deps, url).await?),
+        None => None,
+    };
     let filter = request
         .event_types
         .as_deref()
@@ -107,6 +117,11 @@ where
         checked_metadata(metadata)?;
     }
     let headers = request.headers.clone().map(checked_headers).transpose()?;
+    let retry_schedule = match request.retry_schedule.clone() {
+        Some(Some(delays)) => Some(Some(checked_retry_schedule(delays, deps.settings.max_attempts)?)),
+        Some(None) => Some(None),
+        None => None,
+    };
 
     let endpoint = modify(deps, tenant, id, |endpoint| {
         if let Some(url) = &url {
@@ -129,6 +144,9 @@ where
         }
         if let Some(limit) = request.rate_limit {
             endpoint.rate_limit = limit;
+        }
+        if let Some(schedule) = &retry_schedule {
+            endpoint.retry_schedule.clone_from(schedule);
         }
         if let Some(metadata) = &request.metadata {
             endpoint.metadata.clone_from(metadata);
@@ -222,9 +240,8 @@ fn secret_view(endpoint: &Endpoint, now_ms: i64) -> Result<SecretView, ServiceEr
     })
 }
 
-fn checked_url<S, Q, C>(deps: &IngestDeps<S, Q, C>, url: &str) -> Result<String, ServiceError> {
-    let settings = &deps.settings;
-    settings.policy.check_url(url, settings.allow_http).map(|u| u.to_string()).map_err(ServiceError::BadUrl)
+async fn checked_url<S, Q, C>(deps: &IngestDeps<S, Q, C>, url: &str) -> Result<String, ServiceError> {
+    deps.settings.urls.check(url).await.map(|u| u.to_string()).map_err(ServiceError::BadUrl)
 }
 
 /// The tenant's endpoint, or 404 (also for another tenant's id: the store is keyed by tenant).

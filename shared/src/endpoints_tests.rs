@@ -1,3 +1,5 @@
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -7,17 +9,25 @@ use crate::api::ApiError;
 use crate::clock::ManualClock;
 use crate::ingest::IngestSettings;
 use crate::queue::memory::MemoryQueue;
-use crate::ssrf::AddressPolicy;
+use crate::ssrf::{AddressPolicy, ScriptedLookup, UrlGuard};
 use crate::store::memory::MemoryStore;
 
 type Deps = IngestDeps<MemoryStore, MemoryQueue, ManualClock>;
+
+const PUBLIC_IP: IpAddr = IpAddr::V4(Ipv4Addr::new(93, 184, 216, 34));
 
 fn deps(allow_http: bool, policy: AddressPolicy) -> Deps {
     IngestDeps {
         store: MemoryStore::default(),
         queue: MemoryQueue::default(),
         clock: ManualClock::at_ms(1_649_367_553_000),
-        settings: IngestSettings { allow_http, policy, default_rate_limit: 100, max_body_bytes: 1024 },
+        settings: IngestSettings {
+            // Every name resolves to a public address unless a test says otherwise.
+            urls: UrlGuard::new(policy, allow_http, Arc::new(ScriptedLookup::new(vec![vec![PUBLIC_IP]]))),
+            max_attempts: 8,
+            default_rate_limit: 100,
+            max_body_bytes: 1024,
+        },
     }
 }
 

@@ -50,7 +50,7 @@ impl From<ServiceError> for ApiError {
         match error {
             ServiceError::Invalid(_) => ApiError::new(400, "invalid_request", message),
             ServiceError::InvalidCursor => ApiError::new(400, "invalid_cursor", message),
-            ServiceError::BadUrl(UrlError::Blocked(_)) => ApiError::new(422, "url_not_allowed", message),
+            ServiceError::BadUrl(e) if e.is_blocked() => ApiError::new(422, "url_not_allowed", message),
             ServiceError::BadUrl(_) => ApiError::new(400, "invalid_url", message),
             ServiceError::NotFound { .. } => ApiError::new(404, "not_found", message),
             ServiceError::IdConflict(_) => ApiError::new(409, "id_conflict", message),

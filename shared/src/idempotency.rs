@@ -16,7 +16,7 @@ use crate::ingest::IngestDeps;
 use crate::model::{Message, QueueState};
 use crate::queue::DeliveryQueue;
 use crate::store::{Inserted, MessageStore};
-use crate::task::{DeliverV1, DeliveryTask};
+use crate::task::{Deliver, DeliveryTask};
 
 /// How long a request may still be queueing a message: longer than the ingest function's 10 s timeout,
 /// so a live request never loses its lease.
@@ -61,13 +61,13 @@ where
         .endpoint_ids
         .iter()
         .map(|endpoint_id| {
-            DeliveryTask::DeliverV1(DeliverV1 {
-                tenant_id: message.tenant_id.clone(),
-                message_id: message.id.clone(),
-                endpoint_id: endpoint_id.clone(),
-                event_type: message.event_type.clone(),
-                body: message.body.clone(),
-            })
+            DeliveryTask::from(Deliver::first(
+                message.tenant_id.clone(),
+                message.id.clone(),
+                endpoint_id.clone(),
+                message.event_type.clone(),
+                message.body.clone(),
+            ))
         })
         .collect();
     let tenant = &message.tenant_id;

@@ -18,8 +18,8 @@ use crate::idempotency::store_and_queue;
 use crate::ids::{EndpointId, MessageId};
 use crate::model::{Endpoint, Message, QueueState};
 use crate::queue::DeliveryQueue;
-use crate::ssrf::AddressPolicy;
-use crate::store::{EndpointStore, EventTypeStore, MessageStore, RateLimiter};
+use crate::ssrf::UrlGuard;
+use crate::store::{EndpointStore, EventTypeStore, MessageStore, RateBucket, RateLimiter};
 use crate::tenancy::Tenant;
 
 pub const MAX_BATCH: usize = 100;
@@ -29,8 +29,10 @@ const BATCH_CONCURRENCY: usize = 10;
 
 #[derive(Debug, Clone)]
 pub struct IngestSettings {
-    pub allow_http: bool,
-    pub policy: AddressPolicy,
+    /// Checks endpoint URLs on create and update (scheme, literal addresses, and what names resolve to).
+    pub urls: UrlGuard,
+    /// The deployment's number of attempts: an endpoint's own schedule may not have more.
+    pub max_attempts: u32,
     /// Events per second for tenants without their own limit.
     pub default_rate_limit: u32,
     /// Largest request body, and largest event within a batch.
@@ -143,7 +145,7 @@ where
     C: Clock,
 {
     let limit = tenant.ingest_rate_limit.unwrap_or(deps.settings.default_rate_limit);
-    if deps.store.admit(&tenant.id, events, limit, deps.clock.now_ms()).await? {
+    if deps.store.admit(&RateBucket::Ingest(tenant.id.clone()), events, limit, deps.clock.now_ms()).await? {
         Ok(())
     } else {
         Err(ServiceError::RateLimited { limit })

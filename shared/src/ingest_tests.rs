@@ -6,8 +6,9 @@ use crate::clock::ManualClock;
 use crate::endpoints::create_endpoint;
 use crate::model::EventTypeInfo;
 use crate::queue::memory::MemoryQueue;
+use crate::ssrf::{AddressPolicy, ScriptedLookup};
 use crate::store::memory::MemoryStore;
-use crate::task::DeliveryTask;
+use std::sync::Arc;
 
 type Deps = IngestDeps<MemoryStore, MemoryQueue, ManualClock>;
 
@@ -17,8 +18,12 @@ fn deps() -> Deps {
         queue: MemoryQueue::default(),
         clock: ManualClock::at_ms(1_649_367_553_000),
         settings: IngestSettings {
-            allow_http: false,
-            policy: AddressPolicy::public_only(),
+            urls: UrlGuard::new(
+                AddressPolicy::public_only(),
+                false,
+                Arc::new(ScriptedLookup::new(vec![vec!["93.184.216.34".parse().unwrap()]])),
+            ),
+            max_attempts: 8,
             default_rate_limit: 1_000,
             max_body_bytes: 1024,
         },
@@ -56,8 +61,7 @@ async fn an_event_fans_out_to_every_enabled_endpoint_whose_filter_matches() {
     let accepted = accept_event(&deps, &tenant(), event("invoice.paid", None), None).await.unwrap();
 
     assert_eq!(accepted.endpoints, 2);
-    let mut targets: Vec<_> =
-        deps.queue.enqueued().into_iter().map(|DeliveryTask::DeliverV1(task)| task.endpoint_id).collect();
+    let mut targets: Vec<_> = deps.queue.enqueued().into_iter().map(|task| task.endpoint_id).collect();
     targets.sort();
     let mut expected = vec![invoices.id, everything.id];
     expected.sort();
@@ -71,7 +75,7 @@ async fn the_delivered_body_is_a_standard_webhooks_envelope() {
     let deps = deps();
     endpoint(&deps, "https://a.example.com/", &["*"]).await;
     accept_event(&deps, &tenant(), event("invoice.paid", None), None).await.unwrap();
-    let DeliveryTask::DeliverV1(task) = &deps.queue.enqueued()[0];
+    let task = &deps.queue.enqueued()[0];
     let body: serde_json::Value = serde_json::from_str(&task.body).unwrap();
     assert_eq!(
         body,

@@ -24,6 +24,7 @@ pub mod store;
 pub mod task;
 pub mod telemetry;
 pub mod tenancy;
+pub mod throttle;
 
 /// AWS SDK configuration from the standard environment (`AWS_REGION`, credentials and, locally,
 /// `AWS_ENDPOINT_URL` pointing at the emulator): no code path knows whether it runs locally.

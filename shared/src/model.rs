@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::event_type::{EventFilter, EventType};
 use crate::ids::{AttemptId, EndpointId, MessageId, TenantId};
+use crate::retry::RetrySchedule;
 use crate::signing::Secret;
 
 /// One accepted event. `body` is the exact JSON sent to endpoints, fixed at ingest so that every
@@ -76,6 +77,9 @@ pub struct Endpoint {
     /// Deliveries per second this endpoint accepts; enforced by the delivery function.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate_limit: Option<u32>,
+    /// The endpoint's own retry schedule, no longer than the deployment's (which bounds SQS receives).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_schedule: Option<RetrySchedule>,
     /// The customer's own labels, returned as given.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub metadata: BTreeMap<String, String>,
@@ -124,6 +128,7 @@ impl Endpoint {
             description: None,
             headers: BTreeMap::new(),
             rate_limit: None,
+            retry_schedule: None,
             metadata: BTreeMap::new(),
             created_at_ms,
             updated_at_ms: created_at_ms,
@@ -214,7 +219,7 @@ pub struct Attempt {
     pub tenant_id: TenantId,
     pub message_id: MessageId,
     pub endpoint_id: EndpointId,
-    /// 1 for the first attempt; from the SQS receive count.
+    /// 1 for the first attempt: the task's prior attempts plus the SQS receive count.
     pub number: u32,
     pub started_at_ms: i64,
     pub latency_ms: u64,

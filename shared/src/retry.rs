@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use rand::{Rng, RngExt as _};
+use serde::{Deserialize, Serialize};
 
 /// SQS refuses a visibility timeout above 12 hours.
 pub const MAX_VISIBILITY: Duration = Duration::from_secs(12 * 60 * 60);
@@ -25,8 +26,30 @@ pub enum ScheduleError {
 }
 
 /// The delay before each attempt; the first is usually zero. Its length is the number of attempts.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Serialized as a list of durations such as `["0s", "5m", "2h"]` (an endpoint's own schedule).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "Vec<String>", into = "Vec<String>")]
 pub struct RetrySchedule(Vec<Duration>);
+
+impl TryFrom<Vec<String>> for RetrySchedule {
+    type Error = ScheduleError;
+    fn try_from(delays: Vec<String>) -> Result<Self, ScheduleError> {
+        Self::new(delays.iter().map(|delay| parse_delay(delay)).collect::<Result<_, _>>()?)
+    }
+}
+
+impl From<RetrySchedule> for Vec<String> {
+    fn from(schedule: RetrySchedule) -> Self {
+        schedule.0.iter().map(|delay| humantime::format_duration(*delay).to_string()).collect()
+    }
+}
+
+fn parse_delay(text: &str) -> Result<Duration, ScheduleError> {
+    match text.trim() {
+        "0" => Ok(Duration::ZERO),
+        text => humantime::parse_duration(text).map_err(|_| ScheduleError::Unparsable),
+    }
+}
 
 impl RetrySchedule {
     /// Standard Webhooks / Svix: immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h (≈27.6 h in all).
@@ -45,14 +68,7 @@ impl RetrySchedule {
     }
 
     pub fn parse(text: &str) -> Result<Self, ScheduleError> {
-        let delays = text
-            .split(',')
-            .map(|part| match part.trim() {
-                "0" => Ok(Duration::ZERO),
-                part => humantime::parse_duration(part).map_err(|_| ScheduleError::Unparsable),
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        Self::new(delays)
+        Self::new(text.split(',').map(parse_delay).collect::<Result<_, _>>()?)
     }
 
     pub fn new(delays: Vec<Duration>) -> Result<Self, ScheduleError> {
@@ -63,6 +79,11 @@ impl RetrySchedule {
             return Err(ScheduleError::TooLong);
         }
         Ok(Self(delays))
+    }
+
+    /// The longest a message can take from its first attempt to its last (every delay jittered up).
+    pub fn longest_span(&self) -> Duration {
+        self.0.iter().map(|delay| delay.mul_f64(1.0 + JITTER_FRACTION).min(MAX_VISIBILITY)).sum()
     }
 
     pub fn attempts(&self) -> u32 {
@@ -133,6 +154,22 @@ mod tests {
         let min = delays.iter().min().unwrap().as_secs_f64();
         let max = delays.iter().max().unwrap().as_secs_f64();
         assert!(min < 85.0 && max > 115.0, "jitter spread {min}..{max}");
+    }
+
+    #[test]
+    fn a_schedule_serializes_as_a_list_of_durations_and_reads_back() {
+        let schedule = RetrySchedule::parse("0s,90s,5m,2h").unwrap();
+        let json = serde_json::to_value(&schedule).unwrap();
+        assert_eq!(json, serde_json::json!(["0s", "1m 30s", "5m", "2h"]));
+        assert_eq!(serde_json::from_value::<RetrySchedule>(json).unwrap(), schedule);
+        assert!(serde_json::from_value::<RetrySchedule>(serde_json::json!([])).is_err());
+        assert!(serde_json::from_value::<RetrySchedule>(serde_json::json!(["soon"])).is_err());
+    }
+
+    #[test]
+    fn the_longest_span_adds_every_delay_with_its_jitter() {
+        let schedule = RetrySchedule::parse("0s,10s,100s").unwrap();
+        assert_eq!(schedule.longest_span(), Duration::from_secs(132));
     }
 
     #[test]

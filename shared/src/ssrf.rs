@@ -22,6 +22,15 @@ pub enum UrlError {
     NoHost,
     #[error("{0} is not a public address")]
     Blocked(IpAddr),
+    #[error("{host} resolves to {ip}, which is not a public address")]
+    Resolves { host: String, ip: IpAddr },
+}
+
+impl UrlError {
+    /// The URL is well-formed but points somewhere deliveries may not go.
+    pub fn is_blocked(&self) -> bool {
+        matches!(self, Self::Blocked(_) | Self::Resolves { .. })
+    }
 }
 
 /// Which addresses deliveries may reach: public ones, plus an opt-in allowlist (local development).
@@ -220,6 +229,63 @@ impl reqwest::dns::Resolve for GuardedResolver {
             let addrs: reqwest::dns::Addrs = Box::new(ips.into_iter().map(|ip| SocketAddr::new(ip, 0)));
             Ok(addrs)
         })
+    }
+}
+
+/// Checks endpoint URLs when they are written: everything [`AddressPolicy::check_url`] checks, then
+/// the host's current addresses, so a name that resolves only to non-public addresses gets a clear
+/// 422 up front. Delivery checks again on every connection, since DNS answers change.
+#[derive(Debug, Clone)]
+pub struct UrlGuard {
+    allow_http: bool,
+    policy: AddressPolicy,
+    resolver: GuardedResolver,
+}
+
+impl UrlGuard {
+    pub fn new(policy: AddressPolicy, allow_http: bool, lookup: Arc<dyn Lookup>) -> Self {
+        Self { allow_http, resolver: GuardedResolver::new(policy.clone(), lookup), policy }
+    }
+
+    pub async fn check(&self, text: &str) -> Result<Url, UrlError> {
+        let url = self.policy.check_url(text, self.allow_http)?;
+        if let Some(Host::Domain(host)) = url.host() {
+            match self.resolver.resolve_checked(host).await {
+                Err(ResolveError::Blocked { host, first }) => {
+                    return Err(UrlError::Resolves { host, ip: first });
+                }
+                // A name that does not resolve yet may by the first delivery (which records E_DNS if not).
+                Ok(_) | Err(ResolveError::NotFound { .. }) => {}
+            }
+        }
+        Ok(url)
+    }
+}
+
+/// A [`Lookup`] that plays DNS from a script, for tests: each lookup takes the next answer, and the
+/// last answer repeats. It counts lookups, so tests can see that a connection looked a name up once.
+#[derive(Debug, Default)]
+pub struct ScriptedLookup {
+    answers: std::sync::Mutex<std::collections::VecDeque<Vec<IpAddr>>>,
+    lookups: std::sync::atomic::AtomicUsize,
+}
+
+impl ScriptedLookup {
+    pub fn new(answers: Vec<Vec<IpAddr>>) -> Self {
+        Self { answers: std::sync::Mutex::new(answers.into()), lookups: Default::default() }
+    }
+
+    pub fn lookups(&self) -> usize {
+        self.lookups.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl Lookup for ScriptedLookup {
+    fn lookup(&self, _host: String) -> BoxFuture<'static, std::io::Result<Vec<IpAddr>>> {
+        self.lookups.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let mut answers = self.answers.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let next = if answers.len() > 1 { answers.pop_front() } else { answers.front().cloned() };
+        Box::pin(async move { Ok(next.unwrap_or_default()) })
     }
 }
 

@@ -94,13 +94,8 @@ impl Stack {
             clock: SystemClock,
             settings: config.ingest_settings(),
         };
-        let delivery = DeliveryDeps {
-            store,
-            sender: HttpSender::new(config.http_settings())?,
-            queue,
-            clock: SystemClock,
-            settings: config.delivery_settings(),
-        };
+        let sender = HttpSender::new(config.http_settings())?;
+        let delivery = DeliveryDeps::new(store, sender, queue, SystemClock, config.delivery_settings());
         let mut source = EventSource::new(&aws, &config.delivery_queue_url).await?;
         source.wait_seconds = 0;
         let NewTenant { tenant, token, .. } =

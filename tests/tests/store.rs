@@ -5,14 +5,14 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use hookline::event_type::{EventFilter, EventType};
-use hookline::ids::{ApiKeyId, MessageId, TenantId};
+use hookline::ids::{ApiKeyId, EndpointId, MessageId, TenantId};
 use hookline::model::{Endpoint, EventTypeInfo, Message, QueueState};
 use hookline::signing::Secret;
 use hookline::store::dynamo::DynamoStore;
 use hookline::store::keys;
 use hookline::store::{
-    ApiKeyStore, EndpointStore, EventTypeStore, MessageStore, PageRequest, RateLimiter, StoreError,
-    TenantStore,
+    ApiKeyStore, EndpointStore, EventTypeStore, MessageStore, PageRequest, RateBucket, RateLimiter,
+    StoreError, TenantStore,
 };
 use hookline::tenancy::{ApiKey, Tenant};
 use hookline_tests::Stack;
@@ -239,7 +239,9 @@ async fn event_types_are_created_once_listed_by_name_and_deleted() {
 async fn the_rate_limiter_admits_up_to_the_budget_per_second_then_refuses() {
     let stack = stack().await;
     let store = store(&stack);
-    let (tenant, other) = (TenantId::generate(), TenantId::generate());
+    let tenant_id = TenantId::generate();
+    let (tenant, other) = (RateBucket::Ingest(tenant_id.clone()), RateBucket::Ingest(TenantId::generate()));
+    let endpoint = RateBucket::Endpoint(tenant_id, EndpointId::generate());
     let second = 1_700_000_000;
     let at = second * 1_000 + 100;
 
@@ -247,6 +249,8 @@ async fn the_rate_limiter_admits_up_to_the_budget_per_second_then_refuses() {
     assert!(store.admit(&tenant, 2, 5, at + 500).await.unwrap());
     assert!(!store.admit(&tenant, 1, 5, at + 899).await.unwrap(), "the second's budget is spent");
     assert!(store.admit(&other, 5, 5, at).await.unwrap(), "budgets are per tenant");
+    assert!(store.admit(&endpoint, 5, 5, at).await.unwrap(), "an endpoint's deliveries have their own");
+    assert!(!store.admit(&endpoint, 1, 5, at).await.unwrap());
     assert!(store.admit(&tenant, 1, 5, at + 1_000).await.unwrap(), "the next second starts afresh");
 
     // A batch larger than the budget gets into an untouched second only, and fills it.

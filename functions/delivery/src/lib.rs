@@ -10,14 +10,14 @@ use hookline::clock::Clock;
 use hookline::delivery::{DeliveryDeps, Disposition, ReceivedTask, deliver};
 use hookline::queue::DeliveryQueue;
 use hookline::sender::WebhookSender;
-use hookline::store::{AttemptStore, EndpointStore};
+use hookline::store::{AttemptStore, EndpointStore, RateLimiter};
 
 pub async fn handle<S, H, Q, C>(
     deps: &DeliveryDeps<S, H, Q, C>,
     event: LambdaEvent<SqsEvent>,
 ) -> Result<SqsBatchResponse, lambda_runtime::Error>
 where
-    S: EndpointStore + AttemptStore,
+    S: EndpointStore + AttemptStore + RateLimiter,
     H: WebhookSender,
     Q: DeliveryQueue,
     C: Clock,
@@ -40,7 +40,7 @@ where
 
 async fn process<S, H, Q, C>(deps: &DeliveryDeps<S, H, Q, C>, record: SqsMessage) -> (SqsMessage, Disposition)
 where
-    S: EndpointStore + AttemptStore,
+    S: EndpointStore + AttemptStore + RateLimiter,
     H: WebhookSender,
     Q: DeliveryQueue,
     C: Clock,

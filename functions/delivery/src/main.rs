@@ -11,12 +11,12 @@ async fn main() -> Result<(), Error> {
     hookline::telemetry::init();
     let config = Config::from_env()?;
     let aws = hookline::aws_config().await;
-    let deps = DeliveryDeps {
-        store: DynamoStore::from_sdk(&aws, &config.table_name, config.retention_days),
-        sender: HttpSender::new(config.http_settings())?,
-        queue: SqsQueue::from_sdk(&aws, &config.delivery_queue_url),
-        clock: SystemClock,
-        settings: config.delivery_settings(),
-    };
+    let deps = DeliveryDeps::new(
+        DynamoStore::from_sdk(&aws, &config.table_name, config.retention_days),
+        HttpSender::new(config.http_settings())?,
+        SqsQueue::from_sdk(&aws, &config.delivery_queue_url),
+        SystemClock,
+        config.delivery_settings(),
+    );
     run(service_fn(|event| hookline_delivery::handle(&deps, event))).await
 }

@@ -16,7 +16,7 @@ use hookline::retry::RetrySchedule;
 use hookline::sender::{OutgoingWebhook, SendFailure, WebhookResponse};
 use hookline::signing::Secret;
 use hookline::store::memory::MemoryStore;
-use hookline::task::{DeliverV1, DeliveryTask};
+use hookline::task::{Deliver, DeliveryTask};
 
 const FIXTURE: &str = include_str!("../fixtures/sqs-event.json");
 
@@ -52,28 +52,31 @@ async fn deps(status: u16) -> (Deps, TenantId, EndpointId) {
     );
     let store = MemoryStore::default();
     store.put_endpoint(&endpoint).await.unwrap();
-    let deps = DeliveryDeps {
-        store,
-        sender: FixedSender { status, sent: Arc::default() },
-        queue: MemoryQueue::default(),
-        clock: ManualClock::at_ms(1_795_644_000_000),
-        settings: DeliverySettings {
-            schedule: RetrySchedule::parse("0s,10s").unwrap(),
-            concurrency: 2,
-            disable_after: std::time::Duration::from_secs(5 * 86_400),
-        },
+    let settings = DeliverySettings {
+        schedule: RetrySchedule::parse("0s,10s").unwrap(),
+        concurrency: 2,
+        endpoint_concurrency: 2,
+        disable_after: std::time::Duration::from_secs(5 * 86_400),
     };
+    let sender = FixedSender { status, sent: Arc::default() };
+    let deps = DeliveryDeps::new(
+        store,
+        sender,
+        MemoryQueue::default(),
+        ManualClock::at_ms(1_795_644_000_000),
+        settings,
+    );
     (deps, tenant, endpoint.id)
 }
 
 fn task(tenant: &TenantId, endpoint: &EndpointId) -> String {
-    DeliveryTask::DeliverV1(DeliverV1 {
-        tenant_id: tenant.clone(),
-        message_id: MessageId::generate(),
-        endpoint_id: endpoint.clone(),
-        event_type: EventType::parse("a.b").unwrap(),
-        body: "{}".into(),
-    })
+    DeliveryTask::from(Deliver::first(
+        tenant.clone(),
+        MessageId::generate(),
+        endpoint.clone(),
+        EventType::parse("a.b").unwrap(),
+        "{}".into(),
+    ))
     .encode()
 }
 

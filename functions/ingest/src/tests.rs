@@ -7,8 +7,9 @@ use hookline::auth::{NewTenant, create_tenant};
 use hookline::clock::ManualClock;
 use hookline::ingest::IngestSettings;
 use hookline::queue::memory::MemoryQueue;
-use hookline::ssrf::AddressPolicy;
+use hookline::ssrf::{AddressPolicy, ScriptedLookup, UrlGuard};
 use hookline::store::memory::MemoryStore;
+use std::sync::Arc;
 
 const FIXTURE: &str = include_str!("../fixtures/apigw-http-post-event.json");
 
@@ -21,8 +22,12 @@ async fn deps() -> (Deps, String) {
         queue: MemoryQueue::default(),
         clock: ManualClock::at_ms(1_795_644_000_000),
         settings: IngestSettings {
-            allow_http: false,
-            policy: AddressPolicy::public_only(),
+            urls: UrlGuard::new(
+                AddressPolicy::public_only(),
+                false,
+                Arc::new(ScriptedLookup::new(vec![vec!["93.184.216.34".parse().unwrap()]])),
+            ),
+            max_attempts: 8,
             default_rate_limit: 100,
             max_body_bytes: 1024,
         },

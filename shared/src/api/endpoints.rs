@@ -23,6 +23,9 @@ pub struct CreateEndpoint {
     pub headers: BTreeMap<String, String>,
     #[serde(default)]
     pub rate_limit: Option<u32>,
+    /// The endpoint's own retry schedule, e.g. `["0s", "1m", "1h"]`; the deployment's when absent.
+    #[serde(default)]
+    pub retry_schedule: Option<Vec<String>>,
     #[serde(default)]
     pub metadata: BTreeMap<String, String>,
 }
@@ -35,7 +38,7 @@ fn enabled() -> bool {
     true
 }
 
-/// Every field optional; `description` and `rate_limit` may be `null` to clear them.
+/// Every field optional; `description`, `rate_limit` and `retry_schedule` may be `null` to clear them.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateEndpoint {
@@ -51,6 +54,8 @@ pub struct UpdateEndpoint {
     pub headers: Option<BTreeMap<String, String>>,
     #[serde(default, deserialize_with = "nullable")]
     pub rate_limit: Option<Option<u32>>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub retry_schedule: Option<Option<Vec<String>>>,
     #[serde(default)]
     pub metadata: Option<BTreeMap<String, String>>,
 }
@@ -71,6 +76,9 @@ pub struct EndpointView {
     pub headers: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate_limit: Option<u32>,
+    /// The endpoint's own retry schedule (absent: the deployment's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_schedule: Option<Vec<String>>,
     pub metadata: BTreeMap<String, String>,
     pub created_at: String,
     pub updated_at: String,
@@ -91,6 +99,7 @@ impl EndpointView {
             failing_since: endpoint.failing_since_ms.map(rfc3339),
             headers: endpoint.headers.clone(),
             rate_limit: endpoint.rate_limit,
+            retry_schedule: endpoint.retry_schedule.clone().map(Vec::from),
             metadata: endpoint.metadata.clone(),
             created_at: rfc3339(endpoint.created_at_ms),
             updated_at: rfc3339(endpoint.updated_at_ms),

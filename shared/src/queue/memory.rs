@@ -1,16 +1,19 @@
-//! In-process queue for unit tests: records what was enqueued and every visibility change.
+//! In-process queue for unit tests: records what was enqueued, every visibility change and every
+//! task put back.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use super::{DeliveryQueue, QueueError};
-use crate::task::DeliveryTask;
+use crate::task::{Deliver, DeliveryTask};
 
 #[derive(Debug, Default)]
 struct State {
-    enqueued: Vec<DeliveryTask>,
+    enqueued: Vec<Deliver>,
     delays: Vec<(String, Duration)>,
+    requeued: Vec<(Deliver, Duration)>,
     fail_next_enqueue: bool,
+    fail_next_requeue: bool,
     latency: Duration,
 }
 
@@ -22,7 +25,7 @@ impl MemoryQueue {
         self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    pub fn enqueued(&self) -> Vec<DeliveryTask> {
+    pub fn enqueued(&self) -> Vec<Deliver> {
         self.state().enqueued.clone()
     }
 
@@ -30,9 +33,19 @@ impl MemoryQueue {
         self.state().delays.clone()
     }
 
+    /// Tasks sent again as new messages, with their delay.
+    pub fn requeued(&self) -> Vec<(Deliver, Duration)> {
+        self.state().requeued.clone()
+    }
+
     /// Makes every enqueue take this long, as a slow network would.
     pub fn set_latency(&self, latency: Duration) {
         self.state().latency = latency;
+    }
+
+    /// Makes the next requeue fail, as an SQS outage would.
+    pub fn fail_next_requeue(&self) {
+        self.state().fail_next_requeue = true;
     }
 
     /// Makes the next enqueue fail, as an SQS outage would.
@@ -54,12 +67,21 @@ impl DeliveryQueue for MemoryQueue {
                 first_message: "injected by the test".into(),
             });
         }
-        state.enqueued.extend_from_slice(tasks);
+        state.enqueued.extend(tasks.iter().map(DeliveryTask::deliver));
         Ok(())
     }
 
     async fn retry_after(&self, receipt_handle: &str, delay: Duration) -> Result<(), QueueError> {
         self.state().delays.push((receipt_handle.to_owned(), delay));
+        Ok(())
+    }
+
+    async fn requeue(&self, task: &Deliver, delay: Duration) -> Result<(), QueueError> {
+        let mut state = self.state();
+        if std::mem::take(&mut state.fail_next_requeue) {
+            return Err(QueueError::Sqs { operation: "SendMessage", source: "injected by the test".into() });
+        }
+        state.requeued.push((task.clone(), delay));
         Ok(())
     }
 }

@@ -1,5 +1,5 @@
 //! The delivery queue port: enqueue tasks at ingest, push a failed one's next offer out by its retry
-//! delay. [`sqs::SqsQueue`] is the AWS implementation, [`memory::MemoryQueue`] the unit-test one.
+//! delay, put a throttled one back as a new message. [`sqs::SqsQueue`] is the AWS implementation, [`memory::MemoryQueue`] the unit-test one.
 
 pub mod memory;
 pub mod sqs;
@@ -7,7 +7,10 @@ pub mod sqs;
 use std::future::Future;
 use std::time::Duration;
 
-use crate::task::DeliveryTask;
+use crate::task::{Deliver, DeliveryTask};
+
+/// SQS delays a new message by at most 15 minutes.
+pub const MAX_SEND_DELAY: Duration = Duration::from_secs(15 * 60);
 
 #[derive(Debug, thiserror::Error)]
 pub enum QueueError {
@@ -31,4 +34,10 @@ pub trait DeliveryQueue: Send + Sync {
         receipt_handle: &str,
         delay: Duration,
     ) -> impl Future<Output = Result<(), QueueError>> + Send;
+
+    /// Sends `task` again as a new message, offered after `delay` (at most [`MAX_SEND_DELAY`]). Used for
+    /// throttled deliveries: a new message starts a new receive count, so waiting does not use up the
+    /// receives that SQS redrive counts towards the dead-letter queue.
+    fn requeue(&self, task: &Deliver, delay: Duration)
+    -> impl Future<Output = Result<(), QueueError>> + Send;
 }

@@ -5,9 +5,9 @@ use std::time::Duration;
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 
-use super::{DeliveryQueue, QueueError};
+use super::{DeliveryQueue, MAX_SEND_DELAY, QueueError};
 use crate::retry::MAX_VISIBILITY;
-use crate::task::DeliveryTask;
+use crate::task::{Deliver, DeliveryTask};
 
 /// SQS accepts at most ten entries per SendMessageBatch.
 const BATCH_LIMIT: usize = 10;
@@ -80,6 +80,19 @@ impl DeliveryQueue for SqsQueue {
             .send()
             .await
             .map_err(|e| QueueError::Sqs { operation: "ChangeMessageVisibility", source: Box::new(e) })?;
+        Ok(())
+    }
+
+    async fn requeue(&self, task: &Deliver, delay: Duration) -> Result<(), QueueError> {
+        let seconds = delay.min(MAX_SEND_DELAY).as_secs();
+        self.client
+            .send_message()
+            .queue_url(&self.queue_url)
+            .message_body(DeliveryTask::from(task.clone()).encode())
+            .delay_seconds(i32::try_from(seconds).unwrap_or(0))
+            .send()
+            .await
+            .map_err(|e| QueueError::Sqs { operation: "SendMessage", source: Box::new(e) })?;
         Ok(())
     }
 }

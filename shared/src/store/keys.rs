@@ -8,6 +8,7 @@
 //! | event type| `TEN#t`                 | `ET#name`                   |                           |                     |
 //! | api key   | `KEY#key`               | `KEY`                       | `TEN#t#KEYS`              | `created_ms#key`    |
 //! | rate      | `TEN#t#RATE`            | `S#epoch_second`            |                           |                     |
+//! | ep rate   | `TEN#t#EP#ep#RATE`      | `S#epoch_second`            |                           |                     |
 //! | message   | `TEN#t#MSG#m`           | `MSG`                       | `TEN#t#MSGS`              | `created_ms#m`      |
 //! | delivery  | `TEN#t#MSG#m`           | `DLV#ep`                    |                           |                     |
 //! | attempt   | `TEN#t#MSG#m`           | `ATT#ep#nnnn#atm`           | `TEN#t#EP#ep#ATT`         | `started_ms#atm`    |
@@ -15,6 +16,7 @@
 //! The api key item is the one exception to "the partition starts with the tenant": a request finds its
 //! tenant through it. It is read by key id only, and every change to it is conditional on its tenant.
 
+use super::RateBucket;
 use crate::event_type::EventType;
 use crate::ids::{ApiKeyId, AttemptId, EndpointId, MessageId, TenantId};
 
@@ -53,8 +55,11 @@ pub fn api_keys_by_tenant_pk(tenant: &TenantId) -> String {
     format!("TEN#{tenant}#KEYS")
 }
 
-pub fn rate_pk(tenant: &TenantId) -> String {
-    format!("TEN#{tenant}#RATE")
+pub fn rate_pk(bucket: &RateBucket) -> String {
+    match bucket {
+        RateBucket::Ingest(tenant) => format!("TEN#{tenant}#RATE"),
+        RateBucket::Endpoint(tenant, endpoint) => format!("TEN#{tenant}#EP#{endpoint}#RATE"),
+    }
 }
 
 pub fn rate_sk(epoch_second: i64) -> String {
@@ -100,7 +105,8 @@ mod tests {
             messages_by_time_pk(&tenant),
             attempts_by_endpoint_pk(&tenant, &endpoint),
             api_keys_by_tenant_pk(&tenant),
-            rate_pk(&tenant),
+            rate_pk(&RateBucket::Ingest(tenant.clone())),
+            rate_pk(&RateBucket::Endpoint(tenant.clone(), endpoint.clone())),
         ] {
             assert!(pk.starts_with("TEN#ten_a"), "{pk}");
         }

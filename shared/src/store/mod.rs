@@ -218,14 +218,23 @@ pub trait EventTypeStore: Send + Sync {
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
-/// Counts a tenant's ingested events per second, shared by every ingest instance.
+/// Whose per-second budget a rate limit counts.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum RateBucket {
+    /// Events a tenant ingests.
+    Ingest(TenantId),
+    /// Deliveries to one endpoint (its `rate_limit`).
+    Endpoint(TenantId, EndpointId),
+}
+
+/// Counts events per second in a bucket, shared by every function instance.
 pub trait RateLimiter: Send + Sync {
-    /// Takes `events` from the tenant's budget for the second containing `now_ms`; false (and nothing
+    /// Takes `events` from the bucket's budget for the second containing `now_ms`; false (and nothing
     /// taken) when that would exceed `per_second`. A batch larger than the budget passes only into an
     /// untouched second, so it is never refused forever.
     fn admit(
         &self,
-        tenant: &TenantId,
+        bucket: &RateBucket,
         events: u32,
         per_second: u32,
         now_ms: i64,

@@ -4,7 +4,7 @@ use super::{DynamoStore, applied, n, s};
 use crate::ids::{ApiKeyId, TenantId};
 use crate::store::codec::{from_item, to_item};
 use crate::store::keys::{self, EXPIRES_AT, GSI1, GSI1PK, GSI1SK, PK, SK};
-use crate::store::{ApiKeyStore, RateLimiter, StoreError, TenantStore};
+use crate::store::{ApiKeyStore, RateBucket, RateLimiter, StoreError, TenantStore};
 use crate::tenancy::{ApiKey, Tenant};
 
 /// How long a rate window outlives its second before TTL deletes it (TTL is lazy; the slack is free).
@@ -95,7 +95,7 @@ impl ApiKeyStore for DynamoStore {
 impl RateLimiter for DynamoStore {
     async fn admit(
         &self,
-        tenant: &TenantId,
+        bucket: &RateBucket,
         events: u32,
         per_second: u32,
         now_ms: i64,
@@ -105,7 +105,7 @@ impl RateLimiter for DynamoStore {
             .client
             .update_item()
             .table_name(&self.table)
-            .key(PK, s(keys::rate_pk(tenant)))
+            .key(PK, s(keys::rate_pk(bucket)))
             .key(SK, s(keys::rate_sk(second)))
             .update_expression("ADD #used :events SET #expires = :expires")
             .expression_attribute_names("#used", "used")

@@ -10,7 +10,7 @@ use std::ops::Bound;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::keys;
-use super::{AttemptStore, EndpointStore, Inserted, MessageStore, Page, PageRequest, StoreError};
+use super::{AttemptStore, EndpointStore, Inserted, MessageStore, Page, PageRequest, RateBucket, StoreError};
 use crate::ids::{ApiKeyId, EndpointId, MessageId, TenantId};
 use crate::model::{Attempt, Endpoint, EventTypeInfo, Message, QueueState};
 use crate::tenancy::{ApiKey, Tenant};
@@ -23,7 +23,7 @@ struct Tables {
     tenants: BTreeMap<TenantId, Tenant>,
     api_keys: BTreeMap<ApiKeyId, ApiKey>,
     /// Events admitted per tenant and epoch second.
-    rate_windows: HashMap<(TenantId, i64), u32>,
+    rate_windows: HashMap<(RateBucket, i64), u32>,
     messages: BTreeMap<(TenantId, MessageId), Message>,
     attempts: Vec<Attempt>,
 }

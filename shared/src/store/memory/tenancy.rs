@@ -5,7 +5,9 @@ use crate::event_type::EventType;
 use crate::ids::{ApiKeyId, TenantId};
 use crate::model::EventTypeInfo;
 use crate::store::keys;
-use crate::store::{ApiKeyStore, EventTypeStore, Page, PageRequest, RateLimiter, StoreError, TenantStore};
+use crate::store::{
+    ApiKeyStore, EventTypeStore, Page, PageRequest, RateBucket, RateLimiter, StoreError, TenantStore,
+};
 use crate::tenancy::{ApiKey, Tenant};
 
 impl TenantStore for MemoryStore {
@@ -100,13 +102,13 @@ impl EventTypeStore for MemoryStore {
 impl RateLimiter for MemoryStore {
     async fn admit(
         &self,
-        tenant: &TenantId,
+        bucket: &RateBucket,
         events: u32,
         per_second: u32,
         now_ms: i64,
     ) -> Result<bool, StoreError> {
         let mut tables = self.tables();
-        let window = (tenant.clone(), now_ms.div_euclid(1000));
+        let window = (bucket.clone(), now_ms.div_euclid(1000));
         let admitted = match tables.rate_windows.get(&window) {
             None => true,
             Some(&used) => per_second.checked_sub(events).is_some_and(|room| used <= room),

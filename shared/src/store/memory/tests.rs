@@ -83,12 +83,15 @@ async fn a_claim_holds_only_against_the_message_as_seen() {
 #[tokio::test]
 async fn the_rate_limiter_fills_each_second_and_lets_an_oversized_batch_into_an_empty_one() {
     let store = MemoryStore::default();
-    let a = tenant("ten_a");
+    let a = RateBucket::Ingest(tenant("ten_a"));
     let at = 1_700_000_000_500;
     assert!(store.admit(&a, 3, 5, at).await.unwrap());
     assert!(store.admit(&a, 2, 5, at).await.unwrap());
     assert!(!store.admit(&a, 1, 5, at + 499).await.unwrap());
-    assert!(store.admit(&tenant("ten_b"), 5, 5, at).await.unwrap(), "budgets are per tenant");
+    assert!(
+        store.admit(&RateBucket::Ingest(tenant("ten_b")), 5, 5, at).await.unwrap(),
+        "budgets are per tenant"
+    );
     assert!(!store.admit(&a, 10, 5, at).await.unwrap());
     assert!(store.admit(&a, 10, 5, at + 500).await.unwrap(), "an untouched second takes a big batch");
     assert!(!store.admit(&a, 1, 5, at + 600).await.unwrap());

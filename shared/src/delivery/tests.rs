@@ -8,8 +8,11 @@ use super::*;
 use crate::clock::ManualClock;
 use crate::event_type::{EventFilter, EventType};
 use crate::ids::{MessageId, TenantId};
+use crate::model::{Attempt, DeliveryState};
 use crate::queue::memory::MemoryQueue;
-use crate::signing::{Secret, verify};
+use crate::retry::SLOW_DOWN_FLOOR;
+use crate::sender::{OutgoingWebhook, SendFailure, WebhookResponse};
+use crate::signing::{HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP, Secret, verify};
 use crate::store::memory::MemoryStore;
 
 const NOW_MS: i64 = 1_700_000_000_000;
@@ -70,25 +73,27 @@ async fn fixture(schedule: &str, outcomes: Vec<Result<WebhookResponse, SendFailu
     );
     let store = MemoryStore::default();
     store.put_endpoint(&endpoint).await.unwrap();
-    let task = DeliveryTask::DeliverV1(DeliverV1 {
-        tenant_id: tenant,
-        message_id: MessageId::generate(),
-        endpoint_id: endpoint.id.clone(),
-        event_type: EventType::parse("invoice.paid").unwrap(),
-        body: r#"{"type":"invoice.paid","data":{}}"#.into(),
-    })
+    let task = DeliveryTask::from(Deliver::first(
+        tenant,
+        MessageId::generate(),
+        endpoint.id.clone(),
+        EventType::parse("invoice.paid").unwrap(),
+        r#"{"type":"invoice.paid","data":{}}"#.into(),
+    ))
     .encode();
-    let deps = DeliveryDeps {
-        store,
-        sender: ScriptedSender::answering(outcomes),
-        queue: MemoryQueue::default(),
-        clock: ManualClock::at_ms(NOW_MS),
-        settings: DeliverySettings {
-            schedule: RetrySchedule::parse(schedule).unwrap(),
-            concurrency: 4,
-            disable_after: FIVE_DAYS,
-        },
+    let settings = DeliverySettings {
+        schedule: RetrySchedule::parse(schedule).unwrap(),
+        concurrency: 4,
+        endpoint_concurrency: 1,
+        disable_after: FIVE_DAYS,
     };
+    let deps = DeliveryDeps::new(
+        store,
+        ScriptedSender::answering(outcomes),
+        MemoryQueue::default(),
+        ManualClock::at_ms(NOW_MS),
+        settings,
+    );
     Fixture { deps, endpoint, secret, task }
 }
 
@@ -98,6 +103,12 @@ impl Fixture {
     }
     fn attempts(&self) -> Vec<Attempt> {
         self.deps.store.all_attempts()
+    }
+    /// Changes the stored endpoint as an API update would.
+    async fn update_endpoint(&mut self, change: impl FnOnce(&mut Endpoint)) {
+        change(&mut self.endpoint);
+        self.endpoint.revision += 1;
+        self.deps.store.replace_endpoint(&self.endpoint).await.unwrap();
     }
 }
 
@@ -242,12 +253,14 @@ async fn a_secret_rotated_out_earlier_in_the_same_second_no_longer_signs() {
     // NOW_MS is a whole second: move half a second in and expire the old secret just before "now".
     f.deps.clock.advance(Duration::from_millis(500));
     let fresh = Secret::generate();
-    f.endpoint.secrets = vec![
-        crate::model::EndpointSecret { secret: fresh.clone(), expires_at_ms: None },
-        crate::model::EndpointSecret { secret: f.secret.clone(), expires_at_ms: Some(NOW_MS + 400) },
-    ];
-    f.endpoint.revision += 1;
-    f.deps.store.replace_endpoint(&f.endpoint).await.unwrap();
+    let old = f.secret.clone();
+    f.update_endpoint(|endpoint| {
+        endpoint.secrets = vec![
+            crate::model::EndpointSecret { secret: fresh.clone(), expires_at_ms: None },
+            crate::model::EndpointSecret { secret: old, expires_at_ms: Some(NOW_MS + 400) },
+        ];
+    })
+    .await;
     f.receive(1).await;
     let sent = &f.deps.sender.sent()[0];
     let signature = sent.headers.iter().find(|(n, _)| n == HEADER_SIGNATURE).map(|(_, v)| v.clone()).unwrap();
@@ -298,3 +311,5 @@ async fn a_success_ends_the_failing_run_so_the_window_starts_again() {
     assert!(failing.enabled, "six days since the first failure, but a success came in between");
     assert_eq!(failing.failing_since_ms, Some(f.deps.clock.now_ms()));
 }
+
+mod fairness;

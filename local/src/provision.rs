@@ -65,9 +65,45 @@ impl Template {
             .collect()
     }
 
-    fn parameter_default(&self, name: &str) -> Option<String> {
+    fn is_parameter(&self, name: &str) -> bool {
+        self.root.get("Parameters").and_then(|p| p.get(name)).is_some()
+    }
+
+    fn is_resource_of_type(&self, logical_id: &str, kind: &str) -> bool {
+        self.root
+            .get("Resources")
+            .and_then(|r| r.get(logical_id))
+            .and_then(|r| r.get("Type"))
+            .and_then(Yaml::as_str)
+            == Some(kind)
+    }
+
+    /// A parameter's value: the override if one is given, else its default.
+    pub fn parameter(&self, name: &str, overrides: &BTreeMap<String, String>) -> Option<String> {
+        if let Some(value) = overrides.get(name) {
+            return Some(value.clone());
+        }
         let default = self.root.get("Parameters")?.get(name)?.get("Default")?;
         scalar_text(default)
+    }
+
+    /// A queue's or table's properties with every intrinsic function evaluated, as CloudFormation would
+    /// hand them to SQS or DynamoDB. `made` supplies what they refer to (the dead-letter queue's ARN, say).
+    pub fn resolved_properties(
+        &self,
+        logical_id: &str,
+        stack_name: &str,
+        overrides: &BTreeMap<String, String>,
+        made: &Provisioned,
+    ) -> anyhow::Result<Json> {
+        let properties = self
+            .root
+            .get("Resources")
+            .and_then(|r| r.get(logical_id))
+            .ok_or_else(|| anyhow!("the template has no resource {logical_id}"))?
+            .get("Properties")
+            .unwrap_or(&Yaml::Null);
+        Resolver { template: self, overrides, made, stack_name }.resolve(properties)
     }
 
     fn function_environment(&self) -> Vec<(String, &Yaml)> {
@@ -85,11 +121,22 @@ impl Template {
     }
 }
 
-/// Resolves `!Ref` and `!GetAtt` against what was provisioned and the parameters.
+/// Something the template refers to that provisioning has not made yet (a queue another queue points
+/// at); the queue waits for a later pass instead of failing.
+#[derive(Debug, thiserror::Error)]
+#[error("not yet made: {0}")]
+struct NotYetMade(String);
+
+/// Evaluates the intrinsic functions the template uses, the way CloudFormation would, against the
+/// parameters (defaults, or `overrides`) and what was provisioned: `Ref`, `Fn::GetAtt`, `Fn::Sub`,
+/// `Fn::Split`, `Fn::Join`, `Fn::Select` and `Fn::Length` (the last from AWS::LanguageExtensions), in
+/// their short (`!Sub`) and long (`Fn::Sub:`) forms.
 struct Resolver<'a> {
     template: &'a Template,
     overrides: &'a BTreeMap<String, String>,
     made: &'a Provisioned,
+    /// `AWS::StackName`: the prefix every local resource name starts with.
+    stack_name: &'a str,
 }
 
 impl Resolver<'_> {
@@ -103,6 +150,9 @@ impl Resolver<'_> {
                 Json::Array(items.iter().map(|i| self.resolve(i)).collect::<Result<_, _>>()?)
             }
             Yaml::Mapping(map) => {
+                if let Some((function, argument)) = long_form_intrinsic(map) {
+                    return self.intrinsic(function, argument);
+                }
                 let mut object = serde_json::Map::new();
                 for (k, v) in map {
                     let key = k.as_str().ok_or_else(|| anyhow!("non-string key in the template"))?;
@@ -111,29 +161,107 @@ impl Resolver<'_> {
                 Json::Object(object)
             }
             Yaml::Tagged(tagged) => {
-                let target =
-                    tagged.value.as_str().ok_or_else(|| anyhow!("{} needs a plain name", tagged.tag))?;
-                if tagged.tag == "Ref" {
-                    Json::String(self.reference(target)?)
-                } else if tagged.tag == "GetAtt" {
-                    let logical_id =
-                        target.strip_suffix(".Arn").ok_or_else(|| anyhow!("only .Arn is supported"))?;
-                    let arn = self
-                        .made
-                        .queue_arns
-                        .get(logical_id)
-                        .ok_or_else(|| anyhow!("not yet made: {logical_id}"))?;
-                    Json::String(arn.clone())
-                } else {
-                    bail!("the local provisioner cannot resolve {}", tagged.tag)
-                }
+                let tag = tagged.tag.to_string();
+                let function = tag.trim_start_matches('!');
+                self.intrinsic(function.strip_prefix("Fn::").unwrap_or(function), &tagged.value)?
             }
         })
     }
 
+    /// `function` without its `Fn::` prefix (`Ref`, `Sub`, `Length`, ...).
+    fn intrinsic(&self, function: &str, argument: &Yaml) -> anyhow::Result<Json> {
+        match function {
+            "Ref" => Ok(Json::String(self.reference(plain_name(function, argument)?)?)),
+            "GetAtt" => {
+                let (logical_id, attribute) = match argument {
+                    Yaml::String(text) => text
+                        .split_once('.')
+                        .ok_or_else(|| anyhow!("!GetAtt {text} needs LogicalId.Attribute"))?,
+                    Yaml::Sequence(parts) => match parts.as_slice() {
+                        [Yaml::String(id), Yaml::String(attribute)] => (id.as_str(), attribute.as_str()),
+                        _ => bail!("Fn::GetAtt takes [LogicalId, Attribute]"),
+                    },
+                    _ => bail!("Fn::GetAtt takes LogicalId.Attribute or [LogicalId, Attribute]"),
+                };
+                Ok(Json::String(self.attribute(logical_id, attribute)?))
+            }
+            "Sub" => {
+                let (text, variables) = match argument {
+                    Yaml::String(text) => (text.as_str(), None),
+                    Yaml::Sequence(parts) => match parts.as_slice() {
+                        [Yaml::String(text), Yaml::Mapping(variables)] => (text.as_str(), Some(variables)),
+                        _ => bail!("Fn::Sub takes a string or [string, {{variables}}]"),
+                    },
+                    _ => bail!("Fn::Sub takes a string or [string, {{variables}}]"),
+                };
+                let mut values = BTreeMap::new();
+                for (name, value) in variables.into_iter().flatten() {
+                    let name = name.as_str().ok_or_else(|| anyhow!("Fn::Sub variable names are strings"))?;
+                    values.insert(name.to_owned(), text_of(&self.resolve(value)?)?);
+                }
+                Ok(Json::String(self.substitute(text, &values)?))
+            }
+            "Split" => {
+                let [delimiter, source] = two_arguments(function, argument)?;
+                let delimiter = text_of(&self.resolve(delimiter)?)?;
+                let source = text_of(&self.resolve(source)?)?;
+                anyhow::ensure!(!delimiter.is_empty(), "Fn::Split needs a delimiter");
+                Ok(Json::Array(
+                    source.split(delimiter.as_str()).map(|s| Json::String(s.to_owned())).collect(),
+                ))
+            }
+            "Join" => {
+                let [delimiter, list] = two_arguments(function, argument)?;
+                let delimiter = text_of(&self.resolve(delimiter)?)?;
+                let items = list_of(self.resolve(list)?)?;
+                Ok(Json::String(items.iter().map(text_of).collect::<Result<Vec<_>, _>>()?.join(&delimiter)))
+            }
+            "Select" => {
+                let [index, list] = two_arguments(function, argument)?;
+                let index: usize = text_of(&self.resolve(index)?)?.parse().context("Fn::Select's index")?;
+                let items = list_of(self.resolve(list)?)?;
+                items.get(index).cloned().ok_or_else(|| anyhow!("Fn::Select: no item {index}"))
+            }
+            "Length" => Ok(Json::from(list_of(self.resolve(argument)?)?.len())),
+            other => bail!("the local provisioner cannot resolve Fn::{other} (or !{other})"),
+        }
+    }
+
+    /// `Fn::Sub`: `${Name}` is a variable, a parameter, a resource or a pseudo parameter; `${Id.Attr}`
+    /// a resource attribute; `${!Literal}` stays `${Literal}`.
+    fn substitute(&self, text: &str, variables: &BTreeMap<String, String>) -> anyhow::Result<String> {
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text;
+        while let Some(start) = rest.find("${") {
+            out.push_str(&rest[..start]);
+            let after = &rest[start + 2..];
+            let end = after.find('}').ok_or_else(|| anyhow!("Fn::Sub: unclosed ${{ in {text:?}"))?;
+            let name = after[..end].trim();
+            if let Some(literal) = name.strip_prefix('!') {
+                out.push_str("${");
+                out.push_str(literal);
+                out.push('}');
+            } else if let Some(value) = variables.get(name) {
+                out.push_str(value);
+            } else if let Some((logical_id, attribute)) =
+                name.split_once('.').filter(|_| !name.starts_with("AWS::"))
+            {
+                out.push_str(&self.attribute(logical_id, attribute)?);
+            } else {
+                out.push_str(&self.reference(name)?);
+            }
+            rest = &after[end + 1..];
+        }
+        out.push_str(rest);
+        Ok(out)
+    }
+
     fn reference(&self, name: &str) -> anyhow::Result<String> {
-        if let Some(value) = self.overrides.get(name) {
-            return Ok(value.clone());
+        if self.template.is_parameter(name) {
+            return self
+                .template
+                .parameter(name, self.overrides)
+                .ok_or_else(|| anyhow!("parameter {name} has no default and no value was given"));
         }
         if let Some(url) = self.made.queue_urls.get(name) {
             return Ok(url.clone());
@@ -141,8 +269,81 @@ impl Resolver<'_> {
         if let Some(table) = self.made.tables.get(name) {
             return Ok(table.clone());
         }
-        self.template.parameter_default(name).ok_or_else(|| anyhow!("cannot resolve !Ref {name}"))
+        match name {
+            "AWS::StackName" => return Ok(self.stack_name.to_owned()),
+            "AWS::Region" => return Ok(region()),
+            "AWS::Partition" => return Ok("aws".to_owned()),
+            "AWS::URLSuffix" => return Ok("amazonaws.com".to_owned()),
+            _ => {}
+        }
+        if self.template.is_resource_of_type(name, QUEUE) {
+            return Err(NotYetMade(name.to_owned()).into());
+        }
+        bail!("cannot resolve !Ref {name}")
     }
+
+    fn attribute(&self, logical_id: &str, attribute: &str) -> anyhow::Result<String> {
+        if !self.template.is_resource_of_type(logical_id, QUEUE) {
+            bail!("the local provisioner resolves !GetAtt of queues only, not {logical_id}.{attribute}");
+        }
+        let (Some(url), Some(arn)) =
+            (self.made.queue_urls.get(logical_id), self.made.queue_arns.get(logical_id))
+        else {
+            return Err(NotYetMade(logical_id.to_owned()).into());
+        };
+        match attribute {
+            "Arn" => Ok(arn.clone()),
+            "QueueUrl" => Ok(url.clone()),
+            "QueueName" => Ok(arn.rsplit(':').next().unwrap_or_default().to_owned()),
+            _ => bail!("a queue has no attribute {attribute} the local provisioner knows"),
+        }
+    }
+}
+
+/// `{Ref: X}` or `{Fn::Name: argument}`: a mapping with one key that names an intrinsic function.
+fn long_form_intrinsic(map: &serde_yaml::Mapping) -> Option<(&str, &Yaml)> {
+    if map.len() != 1 {
+        return None;
+    }
+    let (key, argument) = map.iter().next()?;
+    let key = key.as_str()?;
+    let function = if key == "Ref" { key } else { key.strip_prefix("Fn::")? };
+    Some((function, argument))
+}
+
+fn plain_name<'y>(function: &str, argument: &'y Yaml) -> anyhow::Result<&'y str> {
+    argument.as_str().ok_or_else(|| anyhow!("{function} needs a plain name"))
+}
+
+fn two_arguments<'y>(function: &str, argument: &'y Yaml) -> anyhow::Result<[&'y Yaml; 2]> {
+    match argument.as_sequence().map(Vec::as_slice) {
+        Some([first, second]) => Ok([first, second]),
+        _ => bail!("Fn::{function} takes a list of two arguments"),
+    }
+}
+
+fn text_of(value: &Json) -> anyhow::Result<String> {
+    match value {
+        Json::String(s) => Ok(s.clone()),
+        Json::Number(n) => Ok(n.to_string()),
+        Json::Bool(b) => Ok(b.to_string()),
+        other => bail!("expected a string, got {other}"),
+    }
+}
+
+fn list_of(value: Json) -> anyhow::Result<Vec<Json>> {
+    match value {
+        Json::Array(items) => Ok(items),
+        other => bail!("expected a list, got {other}"),
+    }
+}
+
+/// The region the SDK clients use (the same variables `hookline::aws_config` reads).
+fn region() -> String {
+    ["AWS_REGION", "AWS_DEFAULT_REGION"]
+        .iter()
+        .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+        .unwrap_or_else(|| "us-east-1".to_owned())
 }
 
 fn scalar_text(value: &Yaml) -> Option<String> {
@@ -179,10 +380,17 @@ pub async fn provision(
         let before = pending.len();
         let mut waiting = vec![];
         for (logical_id, properties) in pending {
-            let resolved = Resolver { template, overrides, made: &made }.resolve(properties);
-            let Ok(Json::Object(properties)) = resolved else {
-                waiting.push((logical_id, properties));
-                continue;
+            let resolved =
+                Resolver { template, overrides, made: &made, stack_name: prefix }.resolve(properties);
+            let properties = match resolved {
+                Ok(Json::Object(properties)) => properties,
+                Ok(Json::Null) => serde_json::Map::new(),
+                Ok(other) => bail!("queue {logical_id}: Properties must be a mapping, not {other}"),
+                Err(e) if e.is::<NotYetMade>() => {
+                    waiting.push((logical_id, properties));
+                    continue;
+                }
+                Err(e) => return Err(e.context(format!("resolving queue {logical_id}"))),
             };
             let mut request = sqs.create_queue().queue_name(format!("{prefix}-{logical_id}"));
             for (name, value) in
@@ -220,7 +428,9 @@ pub async fn provision(
     }
 
     for (logical_id, properties) in template.resources_of_type(TABLE) {
-        let properties = Resolver { template, overrides, made: &made }.resolve(properties)?;
+        let properties = Resolver { template, overrides, made: &made, stack_name: prefix }
+            .resolve(properties)
+            .with_context(|| format!("resolving table {logical_id}"))?;
         let name = format!("{prefix}-{logical_id}");
         create_table(&dynamodb, &name, &properties)
             .await
@@ -229,7 +439,9 @@ pub async fn provision(
     }
 
     for (name, value) in template.function_environment() {
-        let value = Resolver { template, overrides, made: &made }.resolve(value)?;
+        let value = Resolver { template, overrides, made: &made, stack_name: prefix }
+            .resolve(value)
+            .with_context(|| format!("resolving the functions' {name}"))?;
         made.env.insert(name, attribute_text(&value));
     }
     for (name, value) in
@@ -304,3 +516,7 @@ async fn create_table(
     }
     Ok(())
 }
+
+#[cfg(test)]
+#[path = "provision_tests.rs"]
+mod tests;

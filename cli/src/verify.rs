@@ -1,0 +1,401 @@
+//! Why a saved webhook request does or does not verify: the diagnosis behind `hookline verify`.
+//!
+//! Pure: given the secret as typed, the headers and the raw body, it decides with
+//! [`hookline::signing::verify`] (so "valid" means exactly what a Standard Webhooks receiver accepts), and
+//! when that fails it finds every reason it can: missing headers, a malformed secret or one used without
+//! decoding, a stale, future or millisecond timestamp, no `v1` signature, a body changed after signing.
+
+pub mod input;
+mod variants;
+
+use std::fmt;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use hmac::{Hmac, KeyInit as _, Mac as _};
+use hookline::signing::{self, HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP, Secret, SecretError};
+use sha2::Sha256;
+
+pub use variants::Change;
+
+const SECRET_PREFIX: &str = "whsec_";
+/// Svix sends the same scheme under its own header names.
+const ALIASES: [(&str, &str); 3] =
+    [(HEADER_ID, "svix-id"), (HEADER_TIMESTAMP, "svix-timestamp"), (HEADER_SIGNATURE, "svix-signature")];
+/// A timestamp this large is milliseconds: as seconds it would be past the year 5000.
+const MILLISECONDS_FROM: i64 = 100_000_000_000;
+
+/// Why the request does not verify.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cause {
+    /// `similar` is a header that looks meant to be it (`X-Webhook-Id`, `HTTP_WEBHOOK_ID`).
+    MissingHeader {
+        name: &'static str,
+        similar: Option<String>,
+    },
+    /// `matches_with_prefix`: the part given does sign the request once read as a `whsec_` secret.
+    SecretMissingPrefix {
+        matches_with_prefix: bool,
+    },
+    SecretNotBase64,
+    SecretWrongLength {
+        bytes: usize,
+    },
+    /// The request was signed with the secret's text as the HMAC key instead of its decoded bytes.
+    SecretUsedUndecoded,
+    TimestampNotInteger {
+        value: String,
+    },
+    TimestampInMilliseconds {
+        value: i64,
+        seconds_from_now: i64,
+    },
+    TooOld {
+        age: i64,
+        tolerance: i64,
+    },
+    TooNew {
+        ahead: i64,
+        tolerance: i64,
+    },
+    /// The signature header has no `v1,<base64>` entry; `found` are the entries it has.
+    NoV1Signature {
+        found: Vec<String>,
+    },
+    BodyChanged(Vec<Change>),
+    /// Nothing matches; `signatures` is how many `v1` signatures the header carries.
+    NoMatch {
+        signatures: usize,
+    },
+}
+
+/// Worth knowing, but not a reason to fail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Note {
+    Alias { alias: &'static str, standard: &'static str },
+    ContentLength { declared: usize, actual: usize },
+    Chunked,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnosis {
+    pub causes: Vec<Cause>,
+    pub notes: Vec<Note>,
+}
+
+impl Diagnosis {
+    pub fn is_valid(&self) -> bool {
+        self.causes.is_empty()
+    }
+}
+
+/// When the check happens and how far the timestamp may be from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub now: i64,
+    pub tolerance: i64,
+}
+
+/// Which bytes were tried as the HMAC key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum KeyKind {
+    /// The base64-decoded part after `whsec_`: the right one.
+    Decoded,
+    /// The secret's text, whole or after `whsec_`, used as it is.
+    Text,
+}
+
+pub fn diagnose(secret: &str, headers: &[(String, String)], body: &[u8], window: Window) -> Diagnosis {
+    let mut notes = Vec::new();
+    let mut causes = Vec::new();
+    let [id, timestamp, signature] = ALIASES.map(|(standard, alias)| {
+        let found = find(headers, standard, alias, &mut notes);
+        if found.is_none() {
+            causes.push(Cause::MissingHeader { name: standard, similar: similar(headers, standard, alias) });
+        }
+        found
+    });
+    notes.extend(body_notes(headers, body));
+    let (Some(id), Some(timestamp), Some(signature)) = (id, timestamp, signature) else {
+        return Diagnosis { causes, notes };
+    };
+
+    let parsed = Secret::parse(secret);
+    if let Ok(key) = &parsed
+        && signing::verify(key, id, timestamp, signature, body, window.now, window.tolerance).is_ok()
+    {
+        return Diagnosis { causes, notes };
+    }
+
+    let timestamp = timestamp.trim();
+    let entries: Vec<&str> = signature.split_whitespace().collect();
+    let v1: Vec<Vec<u8>> = entries
+        .iter()
+        .filter_map(|entry| entry.strip_prefix("v1,"))
+        .map(|encoded| BASE64.decode(encoded).unwrap_or_default())
+        .collect();
+    let found = if v1.is_empty() { None } else { search(secret, id, timestamp, body, &v1) };
+
+    causes.extend(match parsed {
+        Ok(_) => None,
+        Err(SecretError::MissingPrefix) => Some(Cause::SecretMissingPrefix {
+            matches_with_prefix: found.as_ref().is_some_and(|(kind, _)| *kind == KeyKind::Decoded),
+        }),
+        Err(SecretError::NotBase64) => Some(Cause::SecretNotBase64),
+        Err(SecretError::BadLength) => Some(Cause::SecretWrongLength { bytes: decoded(secret).len() }),
+    });
+    causes.extend(timestamp_cause(timestamp, window));
+    if v1.is_empty() {
+        let found = entries.iter().map(|entry| shorten(entry, 16)).collect();
+        causes.push(Cause::NoV1Signature { found });
+    } else {
+        match found {
+            Some((kind, changes)) => {
+                if kind == KeyKind::Text {
+                    causes.push(Cause::SecretUsedUndecoded);
+                }
+                if !changes.is_empty() {
+                    causes.push(Cause::BodyChanged(changes));
+                }
+            }
+            None => causes.push(Cause::NoMatch { signatures: v1.len() }),
+        }
+    }
+    if causes.is_empty() {
+        // `signing::verify` refused what the diagnosis could not explain: say no more than it did.
+        causes.push(Cause::NoMatch { signatures: v1.len() });
+    }
+    Diagnosis { causes, notes }
+}
+
+/// The header by its standard name or its Svix alias, either in any letter case.
+fn find<'h>(
+    headers: &'h [(String, String)],
+    standard: &'static str,
+    alias: &'static str,
+    notes: &mut Vec<Note>,
+) -> Option<&'h str> {
+    let get =
+        |name: &str| headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str());
+    get(standard).or_else(|| {
+        let value = get(alias)?;
+        notes.push(Note::Alias { alias, standard });
+        Some(value)
+    })
+}
+
+/// A header that looks meant to be `standard`: the same name with `_` for `-`, an `X-` or `HTTP_` prefix.
+fn similar(headers: &[(String, String)], standard: &str, alias: &str) -> Option<String> {
+    let normal = |name: &str| {
+        let name = name.to_ascii_lowercase().replace('_', "-");
+        let name = name.strip_prefix("http-").unwrap_or(&name).to_owned();
+        name.strip_prefix("x-").unwrap_or(&name).to_owned()
+    };
+    headers
+        .iter()
+        .map(|(name, _)| name)
+        .find(|name| [standard, alias].contains(&normal(name).as_str()))
+        .cloned()
+}
+
+fn body_notes(headers: &[(String, String)], body: &[u8]) -> Vec<Note> {
+    let get = |name: &str| headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.trim());
+    let mut notes = Vec::new();
+    if let Some(declared) = get("content-length").and_then(|v| v.parse().ok())
+        && declared != body.len()
+    {
+        notes.push(Note::ContentLength { declared, actual: body.len() });
+    }
+    if get("transfer-encoding").is_some_and(|v| v.to_ascii_lowercase().contains("chunked")) {
+        notes.push(Note::Chunked);
+    }
+    notes
+}
+
+fn timestamp_cause(text: &str, window: Window) -> Option<Cause> {
+    let Ok(sent) = text.parse::<i64>() else {
+        return Some(Cause::TimestampNotInteger { value: shorten(text, 40) });
+    };
+    if sent.checked_abs().is_none_or(|abs| abs >= MILLISECONDS_FROM) {
+        return Some(Cause::TimestampInMilliseconds {
+            value: sent,
+            seconds_from_now: sent / 1000 - window.now,
+        });
+    }
+    let age = window.now.saturating_sub(sent);
+    if age > window.tolerance {
+        Some(Cause::TooOld { age, tolerance: window.tolerance })
+    } else if age.saturating_neg() > window.tolerance {
+        Some(Cause::TooNew { ahead: age.saturating_neg(), tolerance: window.tolerance })
+    } else {
+        None
+    }
+}
+
+/// The key and the changes to the body with which one of the `v1` signatures matches: the decoded key
+/// first, then the secret's text as a key; the body as saved first, then with common changes undone.
+fn search(
+    secret: &str,
+    id: &str,
+    timestamp: &str,
+    body: &[u8],
+    v1: &[Vec<u8>],
+) -> Option<(KeyKind, Vec<Change>)> {
+    let encoded = secret.strip_prefix(SECRET_PREFIX).unwrap_or(secret);
+    let mut keys = vec![(KeyKind::Decoded, decoded(secret)), (KeyKind::Text, secret.as_bytes().to_vec())];
+    if encoded.len() != secret.len() {
+        keys.push((KeyKind::Text, encoded.as_bytes().to_vec()));
+    }
+    keys.retain(|(_, key)| !key.is_empty());
+    let signs = |key: &[u8], body: &[u8]| {
+        let mac = hmac(key, id, timestamp, body);
+        v1.contains(&mac)
+    };
+    if let Some((kind, _)) = keys.iter().find(|(_, key)| signs(key, body)) {
+        return Some((*kind, Vec::new()));
+    }
+    let candidates = variants::variants(body);
+    keys.iter().find_map(|(kind, key)| {
+        candidates
+            .iter()
+            .find(|(_, candidate)| signs(key, candidate))
+            .map(|(changes, _)| (*kind, changes.clone()))
+    })
+}
+
+/// The bytes after `whsec_` (or the whole text), base64-decoded; empty when they are not base64.
+fn decoded(secret: &str) -> Vec<u8> {
+    BASE64.decode(secret.strip_prefix(SECRET_PREFIX).unwrap_or(secret)).unwrap_or_default()
+}
+
+/// HMAC-SHA256 of `{id}.{timestamp}.{body}` with any key: [`Secret`] only takes well-formed secrets, and
+/// a diagnosis must also try the malformed ones.
+fn hmac(key: &[u8], id: &str, timestamp: &str, body: &[u8]) -> Vec<u8> {
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key) else {
+        unreachable!("HMAC accepts keys of every length")
+    };
+    mac.update(format!("{id}.{timestamp}.").as_bytes());
+    mac.update(body);
+    mac.finalize().into_bytes().to_vec()
+}
+
+fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_owned()
+    } else {
+        text.chars().take(max).chain(['…']).collect()
+    }
+}
+
+impl fmt::Display for Cause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::MissingHeader { name, similar: None } => write!(f, "the {name} header is missing"),
+            Self::MissingHeader { name, similar: Some(similar) } => write!(
+                f,
+                "the {name} header is missing (there is a `{similar}` header: is it the same one, renamed \
+                 by a proxy or framework? The name must be exactly {name})"
+            ),
+            Self::SecretMissingPrefix { matches_with_prefix: true } => f.write_str(
+                "the secret does not start with whsec_ (with the prefix, it does sign this request: \
+                 pass the whole whsec_… value)",
+            ),
+            Self::SecretMissingPrefix { matches_with_prefix: false } => {
+                f.write_str("the secret does not start with whsec_: pass the whole whsec_… value")
+            }
+            Self::SecretNotBase64 => {
+                f.write_str("the secret is not base64 after whsec_: is it truncated or mistyped?")
+            }
+            Self::SecretWrongLength { bytes } => write!(
+                f,
+                "the secret decodes to {bytes} bytes, but a whsec_ secret holds 24 to 64 (Hookline's hold 32): \
+                 is it truncated?"
+            ),
+            Self::SecretUsedUndecoded => f.write_str(
+                "the request was signed with the secret's text as the HMAC key, without decoding it: the \
+                 key is the base64-decoded part after whsec_, so you passed the secret without decoding",
+            ),
+            Self::TimestampNotInteger { value } => {
+                write!(f, "the webhook-timestamp `{value}` is not an integer number of seconds since 1970")
+            }
+            Self::TimestampInMilliseconds { value, seconds_from_now } => write!(
+                f,
+                "the webhook-timestamp {value} is in milliseconds; it must be in seconds (as seconds it \
+                 would be {} s {})",
+                seconds_from_now.abs(),
+                if *seconds_from_now > 0 { "in the future" } else { "ago" }
+            ),
+            Self::TooOld { age, tolerance } => write!(
+                f,
+                "the webhook-timestamp is {age} s old{}, {} s more than the {tolerance} s tolerance: a \
+                 replay, a request saved earlier (pass --now with the time it arrived) or a slow clock",
+                roughly(*age),
+                age - tolerance
+            ),
+            Self::TooNew { ahead, tolerance } => write!(
+                f,
+                "the webhook-timestamp is {ahead} s in the future{}, {} s more than the {tolerance} s \
+                 tolerance: the sender's clock or yours is off",
+                roughly(*ahead),
+                ahead - tolerance
+            ),
+            Self::NoV1Signature { found } if found.is_empty() => {
+                f.write_str("the webhook-signature header is empty")
+            }
+            Self::NoV1Signature { found } => write!(
+                f,
+                "the webhook-signature header has no v1 signature (`v1,<base64>`); it holds: {}",
+                found.join(" ")
+            ),
+            Self::BodyChanged(changes) => {
+                let which: Vec<String> = changes.iter().map(ToString::to_string).collect();
+                write!(
+                    f,
+                    "the body was changed: {}; verify the raw bytes exactly as received",
+                    which.join(", and ")
+                )
+            }
+            Self::NoMatch { signatures } => {
+                f.write_str("no signature matches: wrong secret, or the id/timestamp/body differ from what was signed")?;
+                if *signatures > 1 {
+                    write!(
+                        f,
+                        " (the header carries {signatures} signatures, as during a secret rotation; none matched)"
+                    )?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// ` (about 2days 3h)` for spans of an hour or more, where a count of seconds is hard to read.
+fn roughly(secs: i64) -> String {
+    let Ok(secs) = u64::try_from(secs) else { return String::new() };
+    if secs < 3600 {
+        return String::new();
+    }
+    let span = humantime::format_duration(std::time::Duration::from_secs(secs)).to_string();
+    let first_two: Vec<&str> = span.split(' ').take(2).collect();
+    format!(" (about {})", first_two.join(" "))
+}
+
+impl fmt::Display for Note {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Alias { alias, standard } => {
+                write!(f, "read the {alias} header as {standard} (Svix's name for the same header)")
+            }
+            Self::ContentLength { declared, actual } => {
+                write!(f, "Content-Length says {declared} bytes, but the saved body has {actual}")
+            }
+            Self::Chunked => f.write_str(
+                "the request was sent chunked (Transfer-Encoding: chunked): the body to check is the \
+                 de-chunked one your application read",
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,138 +1,114 @@
-//! `hookline`: operator commands against a deployment's table, with the operator's AWS credentials.
-//! Creating the first tenant and its key is the one step no API key can do, so it lives here.
+//! `hookline`: the command line of Hookline.
+//!
+//! - A client of the HTTP API, as a tenant: `configure` once, then `send`, `endpoint`, `secret`,
+//!   `event-type`. Answers are printed as JSON; errors as `error: <code>: <message>` with exit code 1.
+//! - `verify`: checks a saved webhook request against a secret and explains why it fails.
+//! - Operator commands against a deployment's table with AWS credentials (`tenant`, `key`): creating the
+//!   first tenant and its key is the one step no API key can do.
+
+mod api;
+mod client;
+mod config;
+mod operator;
+mod verify;
+mod verify_command;
 
 use std::io::Write as _;
+use std::process::ExitCode;
 
-use anyhow::{Context as _, bail};
 use clap::{Parser, Subcommand};
-use hookline::api::{ApiKeyView, TenantView};
-use hookline::auth::{NewTenant, create_tenant};
-use hookline::clock::{Clock as _, SystemClock};
-use hookline::ids::{ApiKeyId, TenantId};
-use hookline::store::dynamo::DynamoStore;
-use hookline::store::{ApiKeyStore as _, TenantStore as _};
-use hookline::tenancy::ApiKey;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 #[derive(Debug, Parser)]
 #[command(version, about)]
 struct Cli {
-    /// The deployment's DynamoDB table (the stack's `TableName` output).
+    /// The deployment's DynamoDB table, for `tenant` and `key` (the stack's `TableName` output).
     #[arg(long, env = "HOOKLINE_TABLE_NAME", global = true, default_value = "")]
     table: String,
+    /// Print JSON answers on one line instead of indented.
+    #[arg(long, global = true)]
+    compact: bool,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Tenants: the customers of the platform.
+    /// Save the API URL and key for the other API commands (`HOOKLINE_API_URL`, `HOOKLINE_API_KEY`
+    /// override them). The file is readable by you only.
+    Configure(api::ConfigureArgs),
+    /// Send an event (`POST /v1/events`).
+    Send(api::SendArgs),
+    /// Endpoints: where events are delivered.
     #[command(subcommand)]
-    Tenant(TenantCommand),
-    /// API keys: shown once at creation, stored hashed.
+    Endpoint(api::EndpointCommand),
+    /// An endpoint's signing secrets.
     #[command(subcommand)]
-    Key(KeyCommand),
+    Secret(api::SecretCommand),
+    /// Registered event types.
+    #[command(subcommand)]
+    EventType(api::EventTypeCommand),
+    /// Check a saved webhook request against a secret and explain exactly why it fails.
+    Verify(verify_command::VerifyArgs),
+    /// Operator: tenants, written directly to the deployment's table (needs --table and AWS credentials).
+    #[command(subcommand)]
+    Tenant(operator::TenantCommand),
+    /// Operator: API keys, written directly to the deployment's table (shown once, stored hashed).
+    #[command(subcommand)]
+    Key(operator::KeyCommand),
 }
 
-#[derive(Debug, Subcommand)]
-enum TenantCommand {
-    /// Create a tenant and its first API key (printed once).
-    Create {
-        #[arg(long)]
-        name: String,
-        /// Events per second this tenant may send (default: the deployment's IngestRateLimit).
-        #[arg(long)]
-        rate_limit: Option<u32>,
-    },
-    Show {
-        #[arg(long)]
-        tenant: TenantId,
-    },
-    /// Change a tenant's ingest rate limit.
-    SetRateLimit {
-        #[arg(long)]
-        tenant: TenantId,
-        #[arg(long)]
-        per_second: u32,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-enum KeyCommand {
-    /// Issue another key for a tenant (printed once).
-    Create {
-        #[arg(long)]
-        tenant: TenantId,
-        #[arg(long, default_value = "operator")]
-        name: String,
-    },
-    List {
-        #[arg(long)]
-        tenant: TenantId,
-    },
-    /// Revoke a key: requests with it are refused with 401 from now on.
-    Revoke {
-        #[arg(long)]
-        tenant: TenantId,
-        #[arg(long)]
-        key: ApiKeyId,
-    },
+/// What a command printed and how the process ends.
+enum Outcome {
+    Json(Value),
+    Verified(verify_command::Report),
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> ExitCode {
     let cli = Cli::parse();
-    if cli.table.is_empty() {
-        bail!("give the table with --table or HOOKLINE_TABLE_NAME (the stack's TableName output)");
+    let compact = cli.compact;
+    match run(cli).await.and_then(|outcome| show(outcome, compact)) {
+        Ok(code) => code,
+        Err(e) => {
+            // `{:#}` shows the causes too; an API error is already `<code>: <message>`.
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
     }
-    let aws = hookline::aws_config().await;
-    // Retention only matters for messages and attempts, which the CLI does not write.
-    let store = DynamoStore::from_sdk(&aws, &cli.table, 30);
-    let now = SystemClock.now_ms();
-    let output = match cli.command {
-        Command::Tenant(TenantCommand::Create { name, rate_limit }) => {
-            let NewTenant { mut tenant, key, token } = create_tenant(&store, &name, now).await?;
-            if rate_limit.is_some() {
-                tenant.ingest_rate_limit = rate_limit;
-                store.update_tenant(&tenant).await?;
-            }
-            json!({ "tenant_id": tenant.id, "name": tenant.name, "key_id": key.id, "api_key": token.expose() })
-        }
-        Command::Tenant(TenantCommand::Show { tenant }) => {
-            let tenant = store.get_tenant(&tenant).await?.context("no such tenant")?;
-            let mut view = serde_json::to_value(TenantView::of(&tenant, 0))?;
-            view["ingest_rate_limit"] = json!(tenant.ingest_rate_limit);
-            view
-        }
-        Command::Tenant(TenantCommand::SetRateLimit { tenant, per_second }) => {
-            let mut tenant = store.get_tenant(&tenant).await?.context("no such tenant")?;
-            tenant.ingest_rate_limit = Some(per_second.max(1));
-            store.update_tenant(&tenant).await?;
-            json!({ "tenant_id": tenant.id, "ingest_rate_limit": tenant.ingest_rate_limit })
-        }
-        Command::Key(KeyCommand::Create { tenant, name }) => {
-            store.get_tenant(&tenant).await?.context("no such tenant")?;
-            let (key, token) = ApiKey::issue(tenant, name, now);
-            store.put_api_key(&key).await?;
-            json!({ "key_id": key.id, "api_key": token.expose() })
-        }
-        Command::Key(KeyCommand::List { tenant }) => {
-            let keys: Vec<ApiKeyView> =
-                store.list_api_keys(&tenant).await?.iter().map(ApiKeyView::of).collect();
-            serde_json::to_value(keys)?
-        }
-        Command::Key(KeyCommand::Revoke { tenant, key }) => {
-            if !store.revoke_api_key(&tenant, &key, now).await? {
-                bail!("tenant {tenant} has no key {key}");
-            }
-            json!({ "revoked": key })
-        }
-    };
-    print_json(&output)
 }
 
-fn print_json(value: &Value) -> anyhow::Result<()> {
+async fn run(cli: Cli) -> anyhow::Result<Outcome> {
+    let progress = |pages: usize, items: usize| eprintln!("fetched page {pages} ({items} items so far)");
+    let json = match cli.command {
+        Command::Configure(args) => api::configure(args)?,
+        Command::Send(args) => api::run(api::Call::Send(args), progress).await?,
+        Command::Endpoint(command) => api::run(api::Call::Endpoint(command), progress).await?,
+        Command::Secret(command) => api::run(api::Call::Secret(command), progress).await?,
+        Command::EventType(command) => api::run(api::Call::EventType(command), progress).await?,
+        Command::Verify(args) => return Ok(Outcome::Verified(verify_command::run(args)?)),
+        Command::Tenant(command) => operator::run(&cli.table, operator::Operation::Tenant(command)).await?,
+        Command::Key(command) => operator::run(&cli.table, operator::Operation::Key(command)).await?,
+    };
+    Ok(Outcome::Json(json))
+}
+
+fn show(outcome: Outcome, compact: bool) -> anyhow::Result<ExitCode> {
     let mut out = std::io::stdout().lock();
-    writeln!(out, "{}", serde_json::to_string_pretty(value)?)?;
-    Ok(())
+    match outcome {
+        Outcome::Json(value) => {
+            let text =
+                if compact { serde_json::to_string(&value)? } else { serde_json::to_string_pretty(&value)? };
+            writeln!(out, "{text}")?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Outcome::Verified(report) => {
+            out.write_all(report.text.as_bytes())?;
+            out.flush()?;
+            for note in &report.notes {
+                eprintln!("note: {note}");
+            }
+            Ok(if report.valid { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
+    }
 }

@@ -119,7 +119,6 @@ where
     Q: DeliveryQueue,
     C: Clock,
 {
-    let started_at_ms = deps.clock.now_ms();
     let endpoint = deps.store.get_endpoint(&task.tenant_id, &task.endpoint_id).await?;
     let schedule =
         endpoint.as_ref().and_then(|e| e.retry_schedule.as_ref()).unwrap_or(&deps.settings.schedule);
@@ -130,13 +129,15 @@ where
         return Ok(Disposition::Again);
     }
     let was_failing = endpoint.as_ref().is_some_and(|e| e.failing_since_ms.is_some());
+    // The attempt starts now: the rate limit counts it in this second, and the log shows the same time.
+    let started_at_ms = deps.clock.now_ms();
     let (outcome, verdict) = match &endpoint {
         None => (None, Verdict::settled(DeliveryState::Abandoned, Some(ErrorCode::EndpointDeleted))),
         Some(endpoint) if !endpoint.enabled => {
             (None, Verdict::settled(DeliveryState::Abandoned, Some(ErrorCode::EndpointDisabled)))
         }
         Some(endpoint) => {
-            let _slot = match admit(deps, endpoint).await? {
+            let _slot = match admit(deps, endpoint, started_at_ms).await? {
                 Ok(slot) => slot,
                 Err(throttle) => return put_back(deps, task, number, throttle, received).await,
             };
@@ -191,17 +192,17 @@ where
 async fn admit<S, H, Q, C>(
     deps: &DeliveryDeps<S, H, Q, C>,
     endpoint: &Endpoint,
+    now_ms: i64,
 ) -> Result<Result<Slot, Throttle>, StoreError>
 where
     S: RateLimiter,
-    C: Clock,
 {
     let Some(slot) = deps.in_flight.try_acquire(&endpoint.id) else {
         return Ok(Err(Throttle::Concurrency));
     };
     if let Some(per_second) = endpoint.rate_limit {
         let bucket = RateBucket::Endpoint(endpoint.tenant_id.clone(), endpoint.id.clone());
-        if !deps.store.admit(&bucket, 1, per_second, deps.clock.now_ms()).await? {
+        if !deps.store.admit(&bucket, 1, per_second, now_ms).await? {
             return Ok(Err(Throttle::RateLimit));
         }
     }

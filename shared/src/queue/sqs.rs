@@ -84,7 +84,8 @@ impl DeliveryQueue for SqsQueue {
     }
 
     async fn requeue(&self, task: &Deliver, delay: Duration) -> Result<(), QueueError> {
-        let seconds = delay.min(MAX_SEND_DELAY).as_secs();
+        // Rounded up: SQS counts whole seconds, and a throttled delivery must not come back early.
+        let seconds = delay.min(MAX_SEND_DELAY).as_millis().div_ceil(1000);
         self.client
             .send_message()
             .queue_url(&self.queue_url)

@@ -1,19 +1,19 @@
 //! The commands that call the HTTP API (see `openapi/openapi.yaml`): `configure` saves where and as whom,
 //! the others send one request (or, for `--all`, one per page) and print the answer.
 
-use std::collections::BTreeMap;
 use std::io::Read as _;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::{Context as _, bail};
+use anyhow::Context as _;
 use clap::{ArgGroup, Args, Subcommand};
 use hookline::tenancy::ApiKeyToken;
 use reqwest::Method;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use crate::client::{Client, parse_base_url};
 use crate::config::{self, FileConfig};
+use crate::endpoints::{self, EndpointCommand};
 
 #[derive(Debug, Args)]
 #[command(group(ArgGroup::new("setting").required(true).multiple(true).args(["api_url", "api_key"])))]
@@ -43,78 +43,13 @@ pub struct SendArgs {
 pub struct ListArgs {
     /// Page size (1 to 100; the API's default is 50).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=100))]
-    limit: Option<u32>,
+    pub limit: Option<u32>,
     /// Start at this page (a `next_cursor` from an earlier answer).
     #[arg(long)]
-    cursor: Option<String>,
+    pub cursor: Option<String>,
     /// Fetch every page (following `next_cursor`) and print them as one list.
     #[arg(long)]
-    all: bool,
-}
-
-/// Endpoint settings that `create` and `update` share.
-#[derive(Debug, Args)]
-pub struct EndpointFields {
-    /// An event type filter: `invoice.paid`, `invoice.*` or `*` (repeatable; default `*`).
-    #[arg(long = "event-type", value_name = "FILTER")]
-    event_types: Vec<String>,
-    #[arg(long)]
-    description: Option<String>,
-    /// A header sent with every delivery, `Name: value` (repeatable; replaces all headers on update).
-    #[arg(long = "header", value_name = "NAME: VALUE", value_parser = parse_header)]
-    headers: Vec<(String, String)>,
-    /// Most deliveries per second to this endpoint.
-    #[arg(long)]
-    rate_limit: Option<u32>,
-    /// A label for your own use, `key=value` (repeatable; replaces all metadata on update).
-    #[arg(long = "metadata", value_name = "KEY=VALUE", value_parser = parse_pair)]
-    metadata: Vec<(String, String)>,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum EndpointCommand {
-    /// Create an endpoint; the answer holds its signing secret.
-    Create {
-        #[arg(long)]
-        url: String,
-        #[command(flatten)]
-        fields: EndpointFields,
-        /// Create it disabled.
-        #[arg(long)]
-        disabled: bool,
-    },
-    List(ListArgs),
-    Get {
-        endpoint_id: String,
-    },
-    /// Change the fields given; leave the others as they are.
-    Update {
-        endpoint_id: String,
-        #[arg(long)]
-        url: Option<String>,
-        #[command(flatten)]
-        fields: EndpointFields,
-        #[arg(long, conflicts_with = "description")]
-        clear_description: bool,
-        #[arg(long, conflicts_with = "rate_limit")]
-        clear_rate_limit: bool,
-        #[arg(long, conflicts_with = "headers")]
-        clear_headers: bool,
-        #[arg(long, conflicts_with = "metadata")]
-        clear_metadata: bool,
-    },
-    /// Delete an endpoint; deliveries still pending to it are dropped.
-    Delete {
-        endpoint_id: String,
-    },
-    /// Enable an endpoint (also clears why it was disabled).
-    Enable {
-        endpoint_id: String,
-    },
-    /// Stop delivering to an endpoint.
-    Disable {
-        endpoint_id: String,
-    },
+    pub all: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -186,7 +121,7 @@ pub async fn run(call: Call, progress: impl FnMut(usize, usize)) -> anyhow::Resu
     let api = Client::new(&config::settings()?)?;
     let reply = match call {
         Call::Send(args) => return send(&api, args).await,
-        Call::Endpoint(command) => return endpoint(&api, command, progress).await,
+        Call::Endpoint(command) => return endpoints::run(&api, command, progress).await,
         Call::Secret(SecretCommand::Show { endpoint_id }) => {
             api.call(Method::GET, &["v1", "endpoints", &endpoint_id, "secret"], &[], None).await?
         }
@@ -233,89 +168,6 @@ async fn send(api: &Client, args: SendArgs) -> anyhow::Result<Value> {
     Ok(reply.body)
 }
 
-async fn endpoint(
-    api: &Client,
-    command: EndpointCommand,
-    progress: impl FnMut(usize, usize),
-) -> anyhow::Result<Value> {
-    let patch = async |id: &str, body: Value| {
-        api.call(Method::PATCH, &["v1", "endpoints", id], &[], Some(&body)).await
-    };
-    let reply = match command {
-        EndpointCommand::Create { url, fields, disabled } => {
-            let mut body = fields.into_json(Some(url));
-            if disabled {
-                body.insert("enabled".into(), json!(false));
-            }
-            api.call(Method::POST, &["v1", "endpoints"], &[], Some(&Value::Object(body))).await?
-        }
-        EndpointCommand::List(ListArgs { limit, cursor, all }) => {
-            return Ok(api.list(&["v1", "endpoints"], limit, cursor, all, progress).await?);
-        }
-        EndpointCommand::Get { endpoint_id } => {
-            api.call(Method::GET, &["v1", "endpoints", &endpoint_id], &[], None).await?
-        }
-        EndpointCommand::Update {
-            endpoint_id,
-            url,
-            fields,
-            clear_description,
-            clear_rate_limit,
-            clear_headers,
-            clear_metadata,
-        } => {
-            let mut body = fields.into_json(url);
-            let clears = [
-                (clear_description, "description", Value::Null),
-                (clear_rate_limit, "rate_limit", Value::Null),
-                (clear_headers, "headers", json!({})),
-                (clear_metadata, "metadata", json!({})),
-            ];
-            body.extend(clears.into_iter().filter(|(clear, ..)| *clear).map(|(_, k, v)| (k.to_owned(), v)));
-            if body.is_empty() {
-                bail!("nothing to change: give at least one field to update (see --help)");
-            }
-            patch(&endpoint_id, Value::Object(body)).await?
-        }
-        EndpointCommand::Delete { endpoint_id } => {
-            api.call(Method::DELETE, &["v1", "endpoints", &endpoint_id], &[], None).await?;
-            return Ok(json!({ "id": endpoint_id, "deleted": true }));
-        }
-        EndpointCommand::Enable { endpoint_id } => patch(&endpoint_id, json!({ "enabled": true })).await?,
-        EndpointCommand::Disable { endpoint_id } => patch(&endpoint_id, json!({ "enabled": false })).await?,
-    };
-    Ok(reply.body)
-}
-
-impl EndpointFields {
-    /// The fields given, as the API's JSON names; absent ones are left out.
-    fn into_json(self, url: Option<String>) -> Map<String, Value> {
-        let mut body = Map::new();
-        let mut set = |name: &str, value: Value| {
-            body.insert(name.to_owned(), value);
-        };
-        if let Some(url) = url {
-            set("url", json!(url));
-        }
-        if !self.event_types.is_empty() {
-            set("event_types", json!(self.event_types));
-        }
-        if let Some(description) = self.description {
-            set("description", json!(description));
-        }
-        if !self.headers.is_empty() {
-            set("headers", json!(self.headers.into_iter().collect::<BTreeMap<_, _>>()));
-        }
-        if let Some(rate_limit) = self.rate_limit {
-            set("rate_limit", json!(rate_limit));
-        }
-        if !self.metadata.is_empty() {
-            set("metadata", json!(self.metadata.into_iter().collect::<BTreeMap<_, _>>()));
-        }
-        body
-    }
-}
-
 /// A JSON argument: inline, `@file`, or `-` for stdin.
 fn json_arg(flag: &str, text: &str) -> anyhow::Result<Value> {
     let source = if text == "-" {
@@ -345,7 +197,7 @@ pub fn parse_header(text: &str) -> Result<(String, String), String> {
     Ok((name.to_owned(), value.trim().to_owned()))
 }
 
-fn parse_pair(text: &str) -> Result<(String, String), String> {
+pub fn parse_pair(text: &str) -> Result<(String, String), String> {
     let (key, value) = text.split_once('=').ok_or("expected `key=value`")?;
     Ok((key.trim().to_owned(), value.to_owned()))
 }
@@ -353,21 +205,6 @@ fn parse_pair(text: &str) -> Result<(String, String), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn endpoint_fields_become_the_apis_json_and_absent_ones_stay_absent() {
-        let fields = EndpointFields {
-            event_types: vec!["invoice.*".into()],
-            description: None,
-            headers: vec![("X-Team".into(), "billing".into())],
-            rate_limit: Some(5),
-            metadata: vec![],
-        };
-        let body = Value::Object(fields.into_json(Some("https://x.example.com".into())));
-        let expected = json!({ "url": "https://x.example.com", "event_types": ["invoice.*"],
-                               "headers": { "X-Team": "billing" }, "rate_limit": 5 });
-        assert_eq!(body, expected);
-    }
 
     #[test]
     fn headers_and_pairs_parse_and_nonsense_is_refused() {

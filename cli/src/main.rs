@@ -9,6 +9,7 @@
 mod api;
 mod client;
 mod config;
+mod endpoints;
 mod operator;
 mod verify;
 mod verify_command;
@@ -41,7 +42,7 @@ enum Command {
     Send(api::SendArgs),
     /// Endpoints: where events are delivered.
     #[command(subcommand)]
-    Endpoint(api::EndpointCommand),
+    Endpoint(endpoints::EndpointCommand),
     /// An endpoint's signing secrets.
     #[command(subcommand)]
     Secret(api::SecretCommand),
@@ -110,5 +111,25 @@ fn show(outcome: Outcome, compact: bool) -> anyhow::Result<ExitCode> {
             }
             Ok(if report.valid { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory as _;
+
+    use super::*;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn the_operator_commands_keep_their_flags_in_either_position() {
+        let before = Cli::try_parse_from(["hookline", "--table", "t", "tenant", "create", "--name", "acme"]);
+        let after = Cli::try_parse_from(["hookline", "key", "list", "--tenant", "ten_1", "--table", "t"]);
+        assert_eq!(before.map(|cli| cli.table).ok().as_deref(), Some("t"));
+        assert_eq!(after.map(|cli| cli.table).ok().as_deref(), Some("t"));
     }
 }

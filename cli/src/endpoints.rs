@@ -1,0 +1,191 @@
+//! `hookline endpoint …`: where events are delivered, through the API's endpoint routes.
+
+use std::collections::BTreeMap;
+
+use anyhow::bail;
+use clap::{Args, Subcommand};
+use reqwest::Method;
+use serde_json::{Map, Value, json};
+
+use crate::api::{ListArgs, parse_header, parse_pair};
+use crate::client::Client;
+
+/// Endpoint settings that `create` and `update` share.
+#[derive(Debug, Args)]
+pub struct EndpointFields {
+    /// An event type filter: `invoice.paid`, `invoice.*` or `*` (repeatable; default `*`).
+    #[arg(long = "event-type", value_name = "FILTER")]
+    event_types: Vec<String>,
+    #[arg(long)]
+    description: Option<String>,
+    /// A header sent with every delivery, `Name: value` (repeatable; replaces all headers on update).
+    #[arg(long = "header", value_name = "NAME: VALUE", value_parser = parse_header)]
+    headers: Vec<(String, String)>,
+    /// Most deliveries per second to this endpoint.
+    #[arg(long)]
+    rate_limit: Option<u32>,
+    /// This endpoint's delays before each attempt, e.g. `0s,1m,10m,1h` (default: the deployment's).
+    #[arg(long, value_name = "DELAYS", value_delimiter = ',')]
+    retry_schedule: Vec<String>,
+    /// A label for your own use, `key=value` (repeatable; replaces all metadata on update).
+    #[arg(long = "metadata", value_name = "KEY=VALUE", value_parser = parse_pair)]
+    metadata: Vec<(String, String)>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EndpointCommand {
+    /// Create an endpoint; the answer holds its signing secret.
+    Create {
+        #[arg(long)]
+        url: String,
+        #[command(flatten)]
+        fields: EndpointFields,
+        /// Create it disabled.
+        #[arg(long)]
+        disabled: bool,
+    },
+    List(ListArgs),
+    Get {
+        endpoint_id: String,
+    },
+    /// Change the fields given; leave the others as they are.
+    Update {
+        endpoint_id: String,
+        #[arg(long)]
+        url: Option<String>,
+        #[command(flatten)]
+        fields: EndpointFields,
+        #[arg(long, conflicts_with = "description")]
+        clear_description: bool,
+        #[arg(long, conflicts_with = "rate_limit")]
+        clear_rate_limit: bool,
+        #[arg(long, conflicts_with = "retry_schedule")]
+        clear_retry_schedule: bool,
+        #[arg(long, conflicts_with = "headers")]
+        clear_headers: bool,
+        #[arg(long, conflicts_with = "metadata")]
+        clear_metadata: bool,
+    },
+    /// Delete an endpoint; deliveries still pending to it are dropped.
+    Delete {
+        endpoint_id: String,
+    },
+    /// Enable an endpoint (also clears why it was disabled).
+    Enable {
+        endpoint_id: String,
+    },
+    /// Stop delivering to an endpoint.
+    Disable {
+        endpoint_id: String,
+    },
+}
+
+pub async fn run(
+    api: &Client,
+    command: EndpointCommand,
+    progress: impl FnMut(usize, usize),
+) -> anyhow::Result<Value> {
+    let patch = async |id: &str, body: Value| {
+        api.call(Method::PATCH, &["v1", "endpoints", id], &[], Some(&body)).await
+    };
+    let reply = match command {
+        EndpointCommand::Create { url, fields, disabled } => {
+            let mut body = fields.into_json(Some(url));
+            if disabled {
+                body.insert("enabled".into(), json!(false));
+            }
+            api.call(Method::POST, &["v1", "endpoints"], &[], Some(&Value::Object(body))).await?
+        }
+        EndpointCommand::List(ListArgs { limit, cursor, all }) => {
+            return Ok(api.list(&["v1", "endpoints"], limit, cursor, all, progress).await?);
+        }
+        EndpointCommand::Get { endpoint_id } => {
+            api.call(Method::GET, &["v1", "endpoints", &endpoint_id], &[], None).await?
+        }
+        EndpointCommand::Update {
+            endpoint_id,
+            url,
+            fields,
+            clear_description,
+            clear_rate_limit,
+            clear_retry_schedule,
+            clear_headers,
+            clear_metadata,
+        } => {
+            let mut body = fields.into_json(url);
+            let clears = [
+                (clear_description, "description", Value::Null),
+                (clear_rate_limit, "rate_limit", Value::Null),
+                (clear_retry_schedule, "retry_schedule", Value::Null),
+                (clear_headers, "headers", json!({})),
+                (clear_metadata, "metadata", json!({})),
+            ];
+            body.extend(clears.into_iter().filter(|(clear, ..)| *clear).map(|(_, k, v)| (k.to_owned(), v)));
+            if body.is_empty() {
+                bail!("nothing to change: give at least one field to update (see --help)");
+            }
+            patch(&endpoint_id, Value::Object(body)).await?
+        }
+        EndpointCommand::Delete { endpoint_id } => {
+            api.call(Method::DELETE, &["v1", "endpoints", &endpoint_id], &[], None).await?;
+            return Ok(json!({ "id": endpoint_id, "deleted": true }));
+        }
+        EndpointCommand::Enable { endpoint_id } => patch(&endpoint_id, json!({ "enabled": true })).await?,
+        EndpointCommand::Disable { endpoint_id } => patch(&endpoint_id, json!({ "enabled": false })).await?,
+    };
+    Ok(reply.body)
+}
+
+impl EndpointFields {
+    /// The fields given, as the API's JSON names; absent ones are left out.
+    fn into_json(self, url: Option<String>) -> Map<String, Value> {
+        let mut body = Map::new();
+        let mut set = |name: &str, value: Value| {
+            body.insert(name.to_owned(), value);
+        };
+        if let Some(url) = url {
+            set("url", json!(url));
+        }
+        if !self.event_types.is_empty() {
+            set("event_types", json!(self.event_types));
+        }
+        if let Some(description) = self.description {
+            set("description", json!(description));
+        }
+        if !self.headers.is_empty() {
+            set("headers", json!(self.headers.into_iter().collect::<BTreeMap<_, _>>()));
+        }
+        if let Some(rate_limit) = self.rate_limit {
+            set("rate_limit", json!(rate_limit));
+        }
+        if !self.retry_schedule.is_empty() {
+            set("retry_schedule", json!(self.retry_schedule));
+        }
+        if !self.metadata.is_empty() {
+            set("metadata", json!(self.metadata.into_iter().collect::<BTreeMap<_, _>>()));
+        }
+        body
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoint_fields_become_the_apis_json_and_absent_ones_stay_absent() {
+        let fields = EndpointFields {
+            event_types: vec!["invoice.*".into()],
+            description: None,
+            headers: vec![("X-Team".into(), "billing".into())],
+            rate_limit: Some(5),
+            retry_schedule: vec!["0s".into(), "1m".into()],
+            metadata: vec![],
+        };
+        let body = Value::Object(fields.into_json(Some("https://x.example.com".into())));
+        let expected = json!({ "url": "https://x.example.com", "event_types": ["invoice.*"],
+                               "headers": { "X-Team": "billing" }, "rate_limit": 5,
+                               "retry_schedule": ["0s", "1m"] });
+        assert_eq!(body, expected);
+    }
+}

@@ -181,6 +181,15 @@ async fn configure_writes_an_owner_only_file_and_the_api_commands_use_it() {
 
     let fetched = cli.json(&["endpoint", "get", &endpoint]).await;
     assert_eq!((id(&fetched), fetched["event_types"].clone()), (endpoint.clone(), json!(["invoice.*"])));
+    let update = ["endpoint", "update", &endpoint, "--description", "billing", "--retry-schedule", "0s,5s"];
+    let updated = cli.json(&update).await;
+    assert_eq!(
+        (&updated["description"], &updated["retry_schedule"]),
+        (&json!("billing"), &json!(["0s", "5s"]))
+    );
+    let cleared = cli.json(&["endpoint", "update", &endpoint, "--clear-description"]).await;
+    assert!(cleared["description"].is_null(), "{cleared}");
+    assert_eq!(cleared["retry_schedule"], json!(["0s", "5s"]), "update changed a field it was not given");
     let page = cli.json(&["endpoint", "list", "--limit", "2"]).await;
     assert_eq!(page["data"].as_array().unwrap().len(), 2);
     assert!(page["next_cursor"].is_string(), "{page}");

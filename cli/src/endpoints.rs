@@ -16,6 +16,7 @@ pub struct EndpointFields {
     /// An event type filter: `invoice.paid`, `invoice.*` or `*` (repeatable; default `*`).
     #[arg(long = "event-type", value_name = "FILTER")]
     event_types: Vec<String>,
+    /// What the endpoint is for, for people.
     #[arg(long)]
     description: Option<String>,
     /// A header sent with every delivery, `Name: value` (repeatable; replaces all headers on update).
@@ -36,6 +37,7 @@ pub struct EndpointFields {
 pub enum EndpointCommand {
     /// Create an endpoint; the answer holds its signing secret.
     Create {
+        /// Where to POST the events (https).
         #[arg(long)]
         url: String,
         #[command(flatten)]
@@ -51,18 +53,24 @@ pub enum EndpointCommand {
     /// Change the fields given; leave the others as they are.
     Update {
         endpoint_id: String,
+        /// The new URL.
         #[arg(long)]
         url: Option<String>,
         #[command(flatten)]
         fields: EndpointFields,
+        /// Remove the description.
         #[arg(long, conflicts_with = "description")]
         clear_description: bool,
+        /// Remove the rate limit.
         #[arg(long, conflicts_with = "rate_limit")]
         clear_rate_limit: bool,
+        /// Go back to the deployment's retry schedule.
         #[arg(long, conflicts_with = "retry_schedule")]
         clear_retry_schedule: bool,
+        /// Send no extra headers.
         #[arg(long, conflicts_with = "headers")]
         clear_headers: bool,
+        /// Remove all metadata.
         #[arg(long, conflicts_with = "metadata")]
         clear_metadata: bool,
     },

@@ -22,6 +22,7 @@ use hookline::clock::SystemClock;
 use hookline::delivery::{DeliveryDeps, DeliverySettings, ReceivedTask, deliver};
 use hookline::event_type::{EventFilter, EventType};
 use hookline::ids::{MessageId, TenantId};
+use hookline::metrics::Metrics;
 use hookline::model::Endpoint;
 use hookline::queue::memory::MemoryQueue;
 use hookline::retry::RetrySchedule;
@@ -36,6 +37,8 @@ use sha2::{Digest, Sha256};
 
 const DELIVERIES: usize = 5_000;
 const IN_FLIGHT: usize = 32;
+/// Rounds; each times both sides once, and the best of each side counts.
+const ROUNDS: usize = 5;
 
 #[tokio::main]
 async fn main() {
@@ -69,6 +72,7 @@ async fn delivery_path() {
         concurrency: IN_FLIGHT,
         endpoint_concurrency: IN_FLIGHT,
         disable_after: Duration::from_secs(5 * 86_400),
+        metrics_by_tenant: false,
     };
     let deps = DeliveryDeps::new(
         store,
@@ -76,7 +80,8 @@ async fn delivery_path() {
         MemoryQueue::default(),
         SystemClock,
         settings,
-    );
+    )
+    .with_metrics(Metrics::recording(false)); // the EMF documents are built, not printed
     let tasks: Vec<String> = (0..DELIVERIES)
         .map(|_| {
             DeliveryTask::from(Deliver::first(
@@ -95,17 +100,23 @@ async fn delivery_path() {
     let bare = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     run_bare(&bare, &url, &body, 200).await;
 
-    let hookline = run_hookline(&deps, &tasks).await;
-    let baseline = run_bare(&bare, &url, &body, DELIVERIES).await;
+    let (mut hookline, mut baseline) = (Duration::MAX, Duration::MAX);
+    for _ in 0..ROUNDS {
+        hookline = hookline.min(run_hookline(&deps, &tasks).await);
+        baseline = baseline.min(run_bare(&bare, &url, &body, DELIVERIES).await);
+    }
     let rate = |elapsed: Duration| DELIVERIES as f64 / elapsed.as_secs_f64();
-    println!("\ndelivery path, {DELIVERIES} POSTs of {} B, {IN_FLIGHT} in flight, local sink:", body.len());
+    println!(
+        "\ndelivery path, {DELIVERIES} POSTs of {} B, {IN_FLIGHT} in flight, local sink, best of {ROUNDS} rounds:",
+        body.len()
+    );
     println!("  hookline (sign + guarded POST + attempt record) {:>9.0} deliveries/s", rate(hookline));
     println!("  bare pooled reqwest client                     {:>9.0} requests/s", rate(baseline));
     println!(
         "  ratio                                          {:>9.2} (target ≥ 0.8)",
         rate(hookline) / rate(baseline)
     );
-    assert_eq!(deps.store.all_attempts().len(), DELIVERIES + 200, "every delivery recorded");
+    assert_eq!(deps.store.all_attempts().len(), ROUNDS * DELIVERIES + 200, "every delivery recorded");
 }
 
 async fn run_hookline(
@@ -141,20 +152,24 @@ async fn run_bare(client: &reqwest::Client, url: &str, body: &str, count: usize)
 
 fn signing() {
     let secret = Secret::generate();
-    println!("\nsigning (HMAC-SHA256 + base64 header) vs raw SHA-256, one core:");
+    println!("\nsigning (HMAC-SHA256 + base64 header) vs raw SHA-256, one core, best of {ROUNDS} rounds:");
     for size in [1024usize, 64 * 1024] {
         let body = vec![b'x'; size];
-        let iterations = (256 * 1024 * 1024 / size).max(1000);
-        let started = Instant::now();
-        for i in 0..iterations {
-            black_box(secret.sign("msg_01jbenchmarkid", 1_764_000_000 + i as i64, black_box(&body)));
+        let iterations = (64 * 1024 * 1024 / size).max(1000);
+        // Interleaved rounds, best of each: other work on the machine slows a round, never speeds it up.
+        let (mut signing, mut raw) = (Duration::MAX, Duration::MAX);
+        for _ in 0..ROUNDS {
+            let started = Instant::now();
+            for i in 0..iterations {
+                black_box(secret.sign("msg_01jbenchmarkid", 1_764_000_000 + i as i64, black_box(&body)));
+            }
+            signing = signing.min(started.elapsed());
+            let started = Instant::now();
+            for _ in 0..iterations {
+                black_box(Sha256::digest(black_box(&body)));
+            }
+            raw = raw.min(started.elapsed());
         }
-        let signing = started.elapsed();
-        let started = Instant::now();
-        for _ in 0..iterations {
-            black_box(Sha256::digest(black_box(&body)));
-        }
-        let raw = started.elapsed();
         let mib_s =
             |elapsed: Duration| (size * iterations) as f64 / elapsed.as_secs_f64() / (1024.0 * 1024.0);
         println!(

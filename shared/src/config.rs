@@ -29,6 +29,8 @@ pub struct Config {
     pub delivery_concurrency: usize,
     /// Deliveries to one endpoint an instance runs at once.
     pub endpoint_concurrency: usize,
+    /// Metrics also per tenant (a CloudWatch metric per tenant and name: billed).
+    pub metrics_by_tenant: bool,
     pub connect_timeout: Duration,
     pub request_timeout: Duration,
     pub response_body_limit: usize,
@@ -59,13 +61,8 @@ impl Config {
                 "HOOKLINE_MAX_BODY_BYTES",
                 256 * 1024,
             )?,
-            allow_http: match optional("HOOKLINE_ALLOW_HTTP").as_deref() {
-                None | Some("false") => false,
-                Some("true") => true,
-                Some(other) => {
-                    return Err(invalid("HOOKLINE_ALLOW_HTTP", format!("`{other}` is not true or false")));
-                }
-            },
+            allow_http: flag(optional("HOOKLINE_ALLOW_HTTP"), "HOOKLINE_ALLOW_HTTP")?,
+            metrics_by_tenant: flag(optional("HOOKLINE_METRICS_BY_TENANT"), "HOOKLINE_METRICS_BY_TENANT")?,
             policy: AddressPolicy::allowing(&optional("HOOKLINE_ALLOWED_PRIVATE_CIDRS").unwrap_or_default())
                 .map_err(|e| invalid("HOOKLINE_ALLOWED_PRIVATE_CIDRS", e))?,
             retention_days: number(
@@ -125,6 +122,7 @@ impl Config {
             schedule: self.retry_schedule.clone(),
             concurrency: self.delivery_concurrency.max(1),
             endpoint_concurrency: self.endpoint_concurrency.max(1),
+            metrics_by_tenant: self.metrics_by_tenant,
             disable_after: Duration::from_secs(self.disable_after_failing_hours.max(1) * 3600),
         }
     }
@@ -150,6 +148,14 @@ fn retry_schedule(text: &str) -> Result<RetrySchedule, ConfigError> {
         return Err(invalid(name, "with jitter it could outlast SQS's 14-day message retention"));
     }
     Ok(schedule)
+}
+
+fn flag(value: Option<String>, name: &'static str) -> Result<bool, ConfigError> {
+    match value.as_deref() {
+        None | Some("false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(other) => Err(invalid(name, format!("`{other}` is not true or false"))),
+    }
 }
 
 fn invalid(name: &'static str, reason: impl ToString) -> ConfigError {
@@ -203,6 +209,7 @@ mod tests {
             ("HOOKLINE_RETRY_SCHEDULE", "later"),
             ("HOOKLINE_RETRY_SCHEDULE", &longer_than_retention),
             ("HOOKLINE_ENDPOINT_CONCURRENCY", "-1"),
+            ("HOOKLINE_METRICS_BY_TENANT", "1"),
             ("HOOKLINE_MAX_BODY_BYTES", "big"),
             ("HOOKLINE_ALLOW_HTTP", "yes"),
             ("HOOKLINE_ALLOWED_PRIVATE_CIDRS", "localhost"),

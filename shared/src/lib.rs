@@ -14,6 +14,7 @@ pub mod event_type;
 pub mod idempotency;
 pub mod ids;
 pub mod ingest;
+pub mod metrics;
 pub mod model;
 pub mod queue;
 pub mod retry;

@@ -37,18 +37,37 @@ pub enum SecretError {
 }
 
 /// A `whsec_…` signing secret. Its `Debug` and `Display` never show the key.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Secret {
     key: Vec<u8>,
+    /// HMAC with the key already absorbed: cloning it saves hashing the key pads on every signature,
+    /// which is a fifth of the work for a 1 KiB body.
+    keyed: Hmac<Sha256>,
 }
+
+impl PartialEq for Secret {
+    fn eq(&self, other: &Self) -> bool {
+        bool::from(self.key.ct_eq(&other.key))
+    }
+}
+
+impl Eq for Secret {}
 
 impl Secret {
     /// A fresh secret with 32 bytes from the thread-local CSPRNG.
     pub fn generate() -> Self {
         let mut key = vec![0u8; GENERATED_SECRET_BYTES];
         rand::rng().fill_bytes(&mut key);
-        Self { key }
+        Self::from_key(key)
+    }
+
+    fn from_key(key: Vec<u8>) -> Self {
+        // new_from_slice only fails for fixed-size-key MACs; HMAC takes keys of any length.
+        let Ok(keyed) = Hmac::<Sha256>::new_from_slice(&key) else {
+            unreachable!("HMAC accepts keys of every length")
+        };
+        Self { key, keyed }
     }
 
     pub fn parse(text: &str) -> Result<Self, SecretError> {
@@ -57,7 +76,7 @@ impl Secret {
         if !(MIN_SECRET_BYTES..=MAX_SECRET_BYTES).contains(&key.len()) {
             return Err(SecretError::BadLength);
         }
-        Ok(Self { key })
+        Ok(Self::from_key(key))
     }
 
     /// The `whsec_…` form, for showing to the subscriber once and for storage. Deliberately not `Display`.
@@ -67,21 +86,44 @@ impl Secret {
 
     /// `v1,<base64>` for one message.
     pub fn sign(&self, msg_id: &str, timestamp: i64, body: &[u8]) -> String {
-        format!("v1,{}", BASE64.encode(self.mac(msg_id, timestamp, body)))
+        let mut signature = String::with_capacity(SIGNATURE_LEN);
+        signature.push_str("v1,");
+        BASE64.encode_string(self.mac(msg_id, timestamp, body), &mut signature);
+        signature
     }
 
-    fn mac(&self, msg_id: &str, timestamp: i64, body: &[u8]) -> Vec<u8> {
-        // new_from_slice only fails for fixed-size-key MACs; HMAC takes keys of any length.
-        let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(&self.key) else {
-            unreachable!("HMAC accepts keys of every length")
-        };
+    fn mac(&self, msg_id: &str, timestamp: i64, body: &[u8]) -> [u8; 32] {
+        let mut mac = self.keyed.clone();
+        let mut digits = [0u8; 20];
         mac.update(msg_id.as_bytes());
         mac.update(b".");
-        mac.update(timestamp.to_string().as_bytes());
+        mac.update(decimal(timestamp, &mut digits));
         mac.update(b".");
         mac.update(body);
-        mac.finalize().into_bytes().to_vec()
+        mac.finalize().into_bytes().into()
     }
+}
+
+/// `v1,` and 32 bytes in base64.
+const SIGNATURE_LEN: usize = 3 + 44;
+
+/// The decimal digits of a timestamp, without allocating (signing runs once per secret per attempt).
+fn decimal(value: i64, buffer: &mut [u8; 20]) -> &[u8] {
+    let mut rest = value.unsigned_abs();
+    let mut start = buffer.len();
+    loop {
+        start -= 1;
+        buffer[start] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    if value < 0 {
+        start -= 1;
+        buffer[start] = b'-';
+    }
+    &buffer[start..]
 }
 
 impl fmt::Debug for Secret {
@@ -153,7 +195,7 @@ pub fn verify(
         };
         saw_v1 = true;
         if let Ok(given) = BASE64.decode(encoded)
-            && bool::from(given.ct_eq(&expected))
+            && bool::from(given.as_slice().ct_eq(&expected[..]))
         {
             return Ok(());
         }
@@ -186,6 +228,14 @@ mod tests {
             now,
             DEFAULT_TOLERANCE_SECS,
         )
+    }
+
+    #[test]
+    fn timestamps_are_written_as_plain_decimal() {
+        let mut buffer = [0u8; 20];
+        for value in [0, 7, 1_649_367_553, -42, i64::MAX, i64::MIN] {
+            assert_eq!(decimal(value, &mut buffer), value.to_string().as_bytes());
+        }
     }
 
     #[test]

@@ -13,6 +13,7 @@ use hookline::clock::{Clock as _, SystemClock};
 use hookline::config::Config;
 use hookline::delivery::DeliveryDeps;
 use hookline::ingest::IngestDeps;
+use hookline::metrics::Metrics;
 use hookline::model::Attempt;
 use hookline::queue::sqs::SqsQueue;
 use hookline::sender::HttpSender;
@@ -95,7 +96,9 @@ impl Stack {
             settings: config.ingest_settings(),
         };
         let sender = HttpSender::new(config.http_settings())?;
-        let delivery = DeliveryDeps::new(store, sender, queue, SystemClock, config.delivery_settings());
+        // Metrics are recorded, not printed: tests can read them, and the test output stays readable.
+        let delivery = DeliveryDeps::new(store, sender, queue, SystemClock, config.delivery_settings())
+            .with_metrics(Metrics::recording(config.metrics_by_tenant));
         let mut source = EventSource::new(&aws, &config.delivery_queue_url).await?;
         source.wait_seconds = 0;
         let NewTenant { tenant, token, .. } =

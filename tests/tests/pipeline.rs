@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use hookline::metrics::Metric;
 use hookline::model::{DeliveryState, ErrorCode};
 use hookline::signing::Secret;
 use hookline_local::receiver::{Behaviour, Receiver};
@@ -62,6 +63,7 @@ async fn an_event_reaches_the_receiver_with_a_signature_that_verifies() {
         (DeliveryState::Succeeded, Some(200), 1)
     );
     assert_eq!(stack.poll().await.unwrap().received, 0, "the delivered message must be gone from the queue");
+    assert_eq!(stack.delivery.metrics().recorded_total(Metric::DeliveriesSucceeded), 1.0);
 }
 
 #[tokio::test]
@@ -91,6 +93,12 @@ async fn a_receiver_answering_500_is_retried_each_attempt_recorded_then_dead_let
             failed(2, DeliveryState::Retrying),
             failed(3, DeliveryState::DeadLettered)
         ]
+    );
+    let metrics = stack.delivery.metrics();
+    assert_eq!(
+        [Metric::DeliveriesFailed, Metric::DeliveriesRetried, Metric::DeliveriesDeadLettered]
+            .map(|m| metrics.recorded_total(m)),
+        [3.0, 2.0, 1.0]
     );
     let dead_letter: Value = serde_json::from_str(&stack.dead_letters().await.unwrap()[0]).unwrap();
     assert_eq!(dead_letter["message_id"].as_str(), Some(message_id.as_str()));

@@ -9,6 +9,7 @@ use tracing::{Instrument as _, error, info, info_span, warn};
 
 pub use self::rules::{Verdict, judge};
 use crate::clock::{Clock, rfc3339};
+use crate::metrics::{Metric, Metrics};
 use crate::model::{DeliveryState, Endpoint, ErrorCode};
 use crate::queue::{DeliveryQueue, QueueError};
 use crate::retry::RetrySchedule;
@@ -27,6 +28,8 @@ pub struct DeliverySettings {
     pub endpoint_concurrency: usize,
     /// An endpoint failing without a single success for this long is disabled.
     pub disable_after: Duration,
+    /// Whether metrics also carry a per-tenant dimension.
+    pub metrics_by_tenant: bool,
 }
 
 /// Everything a delivery needs, generic over the ports so unit tests run on in-memory fakes.
@@ -38,12 +41,25 @@ pub struct DeliveryDeps<S, H, Q, C> {
     pub clock: C,
     pub settings: DeliverySettings,
     in_flight: InFlight,
+    metrics: Metrics,
 }
 
 impl<S, H, Q, C> DeliveryDeps<S, H, Q, C> {
+    /// Deps that write their metrics to stdout, where Lambda ships them to CloudWatch.
     pub fn new(store: S, sender: H, queue: Q, clock: C, settings: DeliverySettings) -> Self {
         let in_flight = InFlight::new(settings.endpoint_concurrency);
-        Self { store, sender, queue, clock, settings, in_flight }
+        let metrics = Metrics::stdout(settings.metrics_by_tenant);
+        Self { store, sender, queue, clock, settings, in_flight, metrics }
+    }
+
+    /// The same deps with metrics going elsewhere (tests record them).
+    #[must_use]
+    pub fn with_metrics(self, metrics: Metrics) -> Self {
+        Self { metrics, ..self }
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
     }
 }
 
@@ -167,12 +183,15 @@ where
         }
         _ => None,
     };
-    if let Some(reason) = verdict.disable_because.map(str::to_owned).or(unhealthy) {
-        match deps.store.disable_endpoint(&task.tenant_id, &task.endpoint_id, &reason).await {
+    let disabled = verdict.disable_because.map(str::to_owned).or(unhealthy);
+    if let Some(reason) = &disabled {
+        match deps.store.disable_endpoint(&task.tenant_id, &task.endpoint_id, reason).await {
             Ok(()) | Err(StoreError::NoSuchEndpoint(_)) => warn!(reason, "endpoint disabled"),
             Err(e) => return Err(e.into()),
         }
     }
+    let latency_ms = outcome.as_ref().map(|_| attempt.latency_ms as f64);
+    deps.metrics.emit(&task.tenant_id, &counts(verdict.state, latency_ms, disabled.is_some()), started_at_ms);
     match (verdict.state, verdict.retry_in) {
         (DeliveryState::Retrying, Some(delay)) => {
             deps.queue.retry_after(received.receipt_handle, delay).await?;
@@ -221,6 +240,7 @@ async fn put_back<S, H, Q, C>(
 ) -> Result<Disposition, DeliveryError>
 where
     Q: DeliveryQueue,
+    C: Clock,
 {
     let delay = throttle_delay(task.throttles, &mut rand::rng());
     let again =
@@ -229,6 +249,7 @@ where
     match deps.queue.requeue(&again, delay).await {
         Ok(()) => {
             info!(throttle = throttle.as_str(), delay_ms, throttles = again.throttles, "delivery throttled");
+            deps.metrics.emit(&task.tenant_id, &[(Metric::DeliveriesThrottled, 1.0)], deps.clock.now_ms());
             Ok(Disposition::Done)
         }
         Err(e) => {
@@ -237,6 +258,21 @@ where
             Ok(Disposition::Again)
         }
     }
+}
+
+/// What one attempt adds to the metrics.
+fn counts(state: DeliveryState, latency_ms: Option<f64>, disabled: bool) -> Vec<(Metric, f64)> {
+    let one = |yes: bool| if yes { 1.0 } else { 0.0 };
+    let failed =
+        matches!(state, DeliveryState::Retrying | DeliveryState::DeadLettered | DeliveryState::Abandoned);
+    vec![
+        (Metric::DeliveriesSucceeded, one(state == DeliveryState::Succeeded)),
+        (Metric::DeliveriesFailed, one(failed)),
+        (Metric::DeliveriesRetried, one(state == DeliveryState::Retrying)),
+        (Metric::DeliveriesDeadLettered, one(state == DeliveryState::DeadLettered)),
+        (Metric::EndpointsDisabled, one(disabled)),
+        (Metric::AttemptLatency, latency_ms.unwrap_or(0.0)),
+    ]
 }
 
 /// Counts this failure against the endpoint; the reason to disable it if it has now been failing, without

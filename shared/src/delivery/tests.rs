@@ -8,6 +8,7 @@ use super::*;
 use crate::clock::ManualClock;
 use crate::event_type::{EventFilter, EventType};
 use crate::ids::{MessageId, TenantId};
+use crate::metrics::{Metric, Metrics};
 use crate::model::{Attempt, DeliveryState};
 use crate::queue::memory::MemoryQueue;
 use crate::retry::SLOW_DOWN_FLOOR;
@@ -86,6 +87,7 @@ async fn fixture(schedule: &str, outcomes: Vec<Result<WebhookResponse, SendFailu
         concurrency: 4,
         endpoint_concurrency: 1,
         disable_after: FIVE_DAYS,
+        metrics_by_tenant: false,
     };
     let deps = DeliveryDeps::new(
         store,
@@ -93,7 +95,8 @@ async fn fixture(schedule: &str, outcomes: Vec<Result<WebhookResponse, SendFailu
         MemoryQueue::default(),
         ManualClock::at_ms(NOW_MS),
         settings,
-    );
+    )
+    .with_metrics(Metrics::recording(false));
     Fixture { deps, endpoint, secret, task }
 }
 
@@ -124,6 +127,10 @@ async fn a_2xx_answer_is_recorded_as_succeeded_and_the_record_is_done() {
     );
     assert_eq!(attempts[0].response_body.as_deref(), Some("answer 204"));
     assert!(f.deps.queue.delays().is_empty());
+    let metrics = f.deps.metrics();
+    assert_eq!(metrics.recorded_total(Metric::DeliveriesSucceeded), 1.0);
+    assert_eq!(metrics.recorded_total(Metric::AttemptLatency), 12.0);
+    assert_eq!(metrics.recorded_total(Metric::DeliveriesFailed), 0.0);
 }
 
 #[tokio::test]
@@ -158,6 +165,12 @@ async fn a_500_is_retried_after_the_scheduled_delay_with_jitter() {
     assert_eq!((attempt.state, attempt.error_code), (DeliveryState::Retrying, Some(ErrorCode::HttpStatus)));
     let next = attempt.next_attempt_at_ms.unwrap() - NOW_MS;
     assert!((80_000..=120_000).contains(&next));
+    let metrics = f.deps.metrics();
+    assert_eq!(
+        [Metric::DeliveriesFailed, Metric::DeliveriesRetried, Metric::DeliveriesDeadLettered]
+            .map(|m| metrics.recorded_total(m)),
+        [1.0, 1.0, 0.0]
+    );
 }
 
 #[tokio::test]
@@ -166,6 +179,7 @@ async fn the_last_failed_attempt_is_dead_lettered_and_made_visible_at_once() {
     assert_eq!(f.receive(2).await, Disposition::Again);
     assert_eq!(f.deps.queue.delays(), vec![("rh-1".to_owned(), Duration::ZERO)]);
     assert_eq!(f.attempts()[0].state, DeliveryState::DeadLettered);
+    assert_eq!(f.deps.metrics().recorded_total(Metric::DeliveriesDeadLettered), 1.0);
 }
 
 #[tokio::test]
@@ -184,6 +198,7 @@ async fn when_endpoint_returns_410_the_endpoint_is_disabled() {
     let endpoint = f.deps.store.get_endpoint(&f.endpoint.tenant_id, &f.endpoint.id).await.unwrap().unwrap();
     assert!(!endpoint.enabled);
     assert!(endpoint.disabled_reason.unwrap().contains("410"));
+    assert_eq!(f.deps.metrics().recorded_total(Metric::EndpointsDisabled), 1.0);
     assert_eq!(f.attempts()[0].state, DeliveryState::Abandoned);
 }
 

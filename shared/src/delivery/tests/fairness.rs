@@ -28,6 +28,7 @@ async fn a_delivery_over_the_endpoint_rate_limit_is_put_back_without_an_attempt(
     let (again, delay) = &requeued[0];
     assert_eq!((again.prior_attempts, again.throttles), (0, 1));
     assert!((500..=1_000).contains(&delay.as_millis()), "{delay:?}");
+    assert_eq!(f.deps.metrics().recorded_total(crate::metrics::Metric::DeliveriesThrottled), 1.0);
 }
 
 #[tokio::test]

@@ -4,11 +4,12 @@
 //!   `event-type`. Answers are printed as JSON; errors as `error: <code>: <message>` with exit code 1.
 //! - `verify`: checks a saved webhook request against a secret and explains why it fails.
 //! - Operator commands against a deployment's table with AWS credentials (`tenant`, `key`): creating the
-//!   first tenant and its key is the one step no API key can do.
+//!   first tenant and its key is the one step no API key can do; `dlq` counts and redrives dead letters.
 
 mod api;
 mod client;
 mod config;
+mod dlq;
 mod endpoints;
 mod operator;
 mod verify;
@@ -57,6 +58,9 @@ enum Command {
     /// Operator: API keys, written directly to the deployment's table (shown once, stored hashed).
     #[command(subcommand)]
     Key(operator::KeyCommand),
+    /// Operator: the dead-letter queue (count, redrive), with AWS credentials.
+    #[command(subcommand)]
+    Dlq(dlq::DlqCommand),
 }
 
 /// What a command printed and how the process ends.
@@ -90,6 +94,7 @@ async fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Verify(args) => return Ok(Outcome::Verified(verify_command::run(args)?)),
         Command::Tenant(command) => operator::run(&cli.table, operator::Operation::Tenant(command)).await?,
         Command::Key(command) => operator::run(&cli.table, operator::Operation::Key(command)).await?,
+        Command::Dlq(command) => dlq::run(command).await?,
     };
     Ok(Outcome::Json(json))
 }

@@ -316,3 +316,41 @@ async fn verify_says_valid_for_a_delivered_request_and_names_what_was_tampered_w
     assert!(!run.success);
     assert!(run.stdout.contains("no signature matches: wrong secret"), "{}", run.stdout);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_counts_and_redrives_dead_letters_with_the_cli_and_they_are_delivered() {
+    let stack = Stack::new(&[("RetrySchedule", "0s")]).await.unwrap();
+    let receiver = Receiver::start(
+        "127.0.0.1:0".parse::<SocketAddr>().unwrap(),
+        Behaviour { fail_first: 1, ..Behaviour::default() },
+    )
+    .await
+    .unwrap();
+    let (status, _) =
+        stack.post("/v1/endpoints", &json!({ "url": receiver.url("/hooks") }).to_string()).await;
+    assert_eq!(status, 201);
+    let (status, accepted) =
+        stack.post("/v1/events", &json!({ "event_type": "a.b", "payload": {} }).to_string()).await;
+    assert_eq!(status, 202);
+    let dead =
+        stack.poll_until(Duration::from_secs(30), async || !stack.dead_letters().await.unwrap().is_empty());
+    assert!(dead.await.unwrap(), "the failed delivery never reached the dead-letter queue");
+
+    let mut cli = Cli::new("dlq");
+    cli.env.push((
+        "HOOKLINE_DEAD_LETTER_QUEUE_URL".into(),
+        stack.made.queue_url("DeadLetterQueue").unwrap().into(),
+    ));
+    cli.env.push(("HOOKLINE_DELIVERY_QUEUE_URL".into(), stack.config.delivery_queue_url.clone()));
+    assert_eq!(cli.json(&["dlq", "count"]).await, json!({ "waiting": 1 }));
+    let redriven = cli.run(&["dlq", "redrive", "--copy"]).await;
+    assert_eq!(redriven.json(), json!({ "moved": 1, "skipped": 0 }));
+    assert!(redriven.stderr.contains("moved 1"), "progress is reported: {}", redriven.stderr);
+
+    let delivered = stack
+        .poll_until(Duration::from_secs(20), async || receiver.received().iter().any(|r| r.answered == 200))
+        .await;
+    assert!(delivered.unwrap(), "the redriven message was not delivered");
+    assert_eq!(receiver.received().last().unwrap().header("webhook-id"), accepted["id"].as_str());
+    assert_eq!(cli.json(&["dlq", "count"]).await, json!({ "waiting": 0 }));
+}

@@ -2,6 +2,7 @@
 //! delay, put a throttled one back as a new message. [`sqs::SqsQueue`] is the AWS implementation, [`memory::MemoryQueue`] the unit-test one.
 
 pub mod memory;
+pub mod redrive;
 pub mod sqs;
 
 use std::future::Future;

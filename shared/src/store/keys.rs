@@ -34,6 +34,7 @@ pub const EVENT_TYPE_SK_PREFIX: &str = "ET#";
 pub const API_KEY_SK: &str = "KEY";
 pub const MESSAGE_SK: &str = "MSG";
 pub const ATTEMPT_SK_PREFIX: &str = "ATT#";
+pub const DELIVERY_SK_PREFIX: &str = "DLV#";
 
 pub fn tenant_pk(tenant: &TenantId) -> String {
     format!("TEN#{tenant}")
@@ -78,8 +79,17 @@ pub fn time_sk(at_ms: i64, id: &str) -> String {
     format!("{at_ms:013}#{id}")
 }
 
+/// Where a time range starts in a time-ordered index: below every sort key of `at_ms` and later.
+/// Also the exclusive end of a range, since no sort key equals it.
+pub fn time_floor(at_ms: i64) -> String {
+    format!("{:013}#", at_ms.max(0))
+}
+
+/// Above every time sort key.
+pub const TIME_CEILING: &str = "~";
+
 pub fn delivery_sk(endpoint: &EndpointId) -> String {
-    format!("DLV#{endpoint}")
+    format!("{DELIVERY_SK_PREFIX}{endpoint}")
 }
 
 pub fn attempt_sk(endpoint: &EndpointId, number: u32, id: &AttemptId) -> String {
@@ -118,5 +128,13 @@ mod tests {
         let atm = AttemptId::parse("atm_z").unwrap();
         assert!(attempt_sk(&ep, 2, &atm) < attempt_sk(&ep, 10, &atm));
         assert!(time_sk(999, "x") < time_sk(1_000, "x"));
+    }
+
+    #[test]
+    fn a_time_floor_sorts_below_every_key_of_its_millisecond_and_above_earlier_ones() {
+        assert!(time_sk(999, "msg_z") < time_floor(1_000));
+        assert!(time_floor(1_000) < time_sk(1_000, "msg_0"));
+        assert!(time_sk(9_999_999_999_999, "msg_z").as_str() < TIME_CEILING);
+        assert_eq!(time_floor(-5), time_floor(0));
     }
 }

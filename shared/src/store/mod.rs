@@ -11,7 +11,7 @@ use std::future::Future;
 
 use crate::event_type::EventType;
 use crate::ids::{ApiKeyId, EndpointId, MessageId, TenantId};
-use crate::model::{Attempt, Endpoint, EventTypeInfo, Message, QueueState};
+use crate::model::{Attempt, DeliveryState, Endpoint, EventTypeInfo, Message, QueueState};
 use crate::tenancy::{ApiKey, Tenant};
 
 #[derive(Debug, thiserror::Error)]
@@ -161,6 +161,74 @@ pub trait AttemptStore: Send + Sync {
     ) -> impl Future<Output = Result<Vec<Attempt>, StoreError>> + Send;
 }
 
+/// One page of a time-ordered index (messages by creation, an endpoint's attempts by start), newest
+/// first: items of `[from_ms, to_ms)` whose index sort key is below `before`, the key the previous page
+/// ended on.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TimeQuery {
+    pub from_ms: Option<i64>,
+    pub to_ms: Option<i64>,
+    pub limit: u32,
+    pub before: Option<String>,
+}
+
+/// A message, where it stands with each endpoint, and every attempt made to deliver it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageLog {
+    pub message: Message,
+    /// The latest attempt per endpoint; its state is `pending` while a resend waits in the queue.
+    pub deliveries: Vec<Attempt>,
+    pub attempts: Vec<Attempt>,
+}
+
+/// Reading the attempt log, and marking deliveries that are sent again.
+pub trait LogStore: Send + Sync {
+    /// One page of the tenant's messages, newest first, only of `event_type` if given. A page may hold
+    /// fewer than `limit` items (even none) while `next` is set: the filter is applied after reading.
+    fn messages_page(
+        &self,
+        tenant: &TenantId,
+        event_type: Option<&EventType>,
+        query: &TimeQuery,
+    ) -> impl Future<Output = Result<Page<Message>, StoreError>> + Send;
+
+    /// One page of the attempts made to an endpoint, newest first, only those in `states` unless empty.
+    /// Short pages as for [`LogStore::messages_page`].
+    fn endpoint_attempts_page(
+        &self,
+        tenant: &TenantId,
+        endpoint: &EndpointId,
+        states: &[DeliveryState],
+        query: &TimeQuery,
+    ) -> impl Future<Output = Result<Page<Attempt>, StoreError>> + Send;
+
+    /// The message with its deliveries and attempts (one Query of the message's partition).
+    fn message_log(
+        &self,
+        tenant: &TenantId,
+        id: &MessageId,
+    ) -> impl Future<Output = Result<Option<MessageLog>, StoreError>> + Send;
+
+    /// The latest attempt to deliver the message to the endpoint, if one was made.
+    fn latest_delivery(
+        &self,
+        tenant: &TenantId,
+        message: &MessageId,
+        endpoint: &EndpointId,
+    ) -> impl Future<Output = Result<Option<Attempt>, StoreError>> + Send;
+
+    /// Sets where an attempted delivery stands to `state`, if its state is one of `only_from`, and
+    /// returns the state it had; `None` when there is no such delivery or its state is another.
+    fn set_delivery_state(
+        &self,
+        tenant: &TenantId,
+        message: &MessageId,
+        endpoint: &EndpointId,
+        state: DeliveryState,
+        only_from: &[DeliveryState],
+    ) -> impl Future<Output = Result<Option<DeliveryState>, StoreError>> + Send;
+}
+
 pub trait TenantStore: Send + Sync {
     /// Writes a new tenant (fails with [`StoreError::Conflict`] if its id exists).
     fn put_tenant(&self, tenant: &Tenant) -> impl Future<Output = Result<(), StoreError>> + Send;
@@ -243,11 +311,11 @@ pub trait RateLimiter: Send + Sync {
 
 /// Everything the API (the ingest function) needs from storage.
 pub trait ApiStore:
-    EndpointStore + MessageStore + TenantStore + ApiKeyStore + EventTypeStore + RateLimiter
+    EndpointStore + MessageStore + TenantStore + ApiKeyStore + EventTypeStore + RateLimiter + LogStore
 {
 }
 
 impl<T> ApiStore for T where
-    T: EndpointStore + MessageStore + TenantStore + ApiKeyStore + EventTypeStore + RateLimiter
+    T: EndpointStore + MessageStore + TenantStore + ApiKeyStore + EventTypeStore + RateLimiter + LogStore
 {
 }

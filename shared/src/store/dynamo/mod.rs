@@ -1,6 +1,7 @@
 //! The DynamoDB implementation of the store ports (single table; see [`super::keys`]).
 
 mod endpoints;
+mod log;
 mod messages;
 mod tenants;
 

@@ -1,6 +1,7 @@
 //! In-process store for unit tests of pure logic. Integration tests use [`super::dynamo::DynamoStore`],
 //! whose answers this store matches: same conditions, same page order and cursors.
 
+mod log;
 mod tenancy;
 #[cfg(test)]
 mod tests;
@@ -26,6 +27,8 @@ struct Tables {
     rate_windows: HashMap<(RateBucket, i64), u32>,
     messages: BTreeMap<(TenantId, MessageId), Message>,
     attempts: Vec<Attempt>,
+    /// The latest attempt per message and endpoint (the table's `DLV#` items).
+    deliveries: BTreeMap<(TenantId, MessageId, EndpointId), Attempt>,
 }
 
 /// Clones share the same data.
@@ -204,7 +207,10 @@ impl MessageStore for MemoryStore {
 
 impl AttemptStore for MemoryStore {
     async fn record_attempt(&self, attempt: &Attempt) -> Result<(), StoreError> {
-        self.tables().attempts.push(attempt.clone());
+        let mut tables = self.tables();
+        tables.attempts.push(attempt.clone());
+        let key = (attempt.tenant_id.clone(), attempt.message_id.clone(), attempt.endpoint_id.clone());
+        tables.deliveries.insert(key, attempt.clone());
         Ok(())
     }
 

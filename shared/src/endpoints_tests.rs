@@ -21,6 +21,7 @@ fn deps(allow_http: bool, policy: AddressPolicy) -> Deps {
         store: MemoryStore::default(),
         queue: MemoryQueue::default(),
         clock: ManualClock::at_ms(1_649_367_553_000),
+        sender: crate::sender::HttpSender::new(crate::sender::HttpSettings::default()).unwrap(),
         settings: IngestSettings {
             // Every name resolves to a public address unless a test says otherwise.
             urls: UrlGuard::new(policy, allow_http, Arc::new(ScriptedLookup::new(vec![vec![PUBLIC_IP]]))),

@@ -18,6 +18,7 @@ use crate::idempotency::store_and_queue;
 use crate::ids::{EndpointId, MessageId};
 use crate::model::{Endpoint, Message, QueueState};
 use crate::queue::DeliveryQueue;
+use crate::sender::HttpSender;
 use crate::ssrf::UrlGuard;
 use crate::store::{EndpointStore, EventTypeStore, MessageStore, RateBucket, RateLimiter};
 use crate::tenancy::Tenant;
@@ -40,11 +41,15 @@ pub struct IngestSettings {
 }
 
 /// Everything the API's operations need, generic over the ports so unit tests run on in-memory fakes.
+/// The sender is only used by the verification probe ([`crate::probe`]), whose logic is generic over
+/// it; everything else, the handler included, uses the default.
 #[derive(Debug, Clone)]
-pub struct IngestDeps<S, Q, C> {
+pub struct IngestDeps<S, Q, C, H = HttpSender> {
     pub store: S,
     pub queue: Q,
     pub clock: C,
+    /// Sends probe requests synchronously, through the SSRF guard like deliveries.
+    pub sender: H,
     pub settings: IngestSettings,
 }
 

@@ -17,6 +17,7 @@ fn deps() -> Deps {
         store: MemoryStore::default(),
         queue: MemoryQueue::default(),
         clock: ManualClock::at_ms(1_649_367_553_000),
+        sender: crate::sender::HttpSender::new(crate::sender::HttpSettings::default()).unwrap(),
         settings: IngestSettings {
             urls: UrlGuard::new(
                 AddressPolicy::public_only(),

@@ -89,13 +89,14 @@ impl Stack {
 
         let store = DynamoStore::from_sdk(&aws, &config.table_name, config.retention_days);
         let queue = SqsQueue::from_sdk(&aws, &config.delivery_queue_url);
+        let sender = HttpSender::new(config.http_settings())?;
         let ingest = IngestDeps {
             store: store.clone(),
             queue: queue.clone(),
             clock: SystemClock,
+            sender: sender.clone(),
             settings: config.ingest_settings(),
         };
-        let sender = HttpSender::new(config.http_settings())?;
         // Metrics are recorded, not printed: tests can read them, and the test output stays readable.
         let delivery = DeliveryDeps::new(store, sender, queue, SystemClock, config.delivery_settings())
             .with_metrics(Metrics::recording(config.metrics_by_tenant));

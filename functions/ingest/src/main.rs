@@ -3,6 +3,7 @@
 
 use hookline::config::Config;
 use hookline::ingest::IngestDeps;
+use hookline::sender::HttpSender;
 use hookline::{clock::SystemClock, queue::sqs::SqsQueue, store::dynamo::DynamoStore};
 use lambda_http::{Error, run, service_fn};
 
@@ -15,6 +16,8 @@ async fn main() -> Result<(), Error> {
         store: DynamoStore::from_sdk(&aws, &config.table_name, config.retention_days),
         queue: SqsQueue::from_sdk(&aws, &config.delivery_queue_url),
         clock: SystemClock,
+        // The verification probe's requests go through the same SSRF guard as deliveries.
+        sender: HttpSender::new(config.http_settings())?,
         settings: config.ingest_settings(),
     };
     run(service_fn(|request| hookline_ingest::handle(&deps, request))).await

@@ -21,6 +21,7 @@ async fn deps() -> (Deps, String) {
         store: MemoryStore::default(),
         queue: MemoryQueue::default(),
         clock: ManualClock::at_ms(1_795_644_000_000),
+        sender: hookline::sender::HttpSender::new(hookline::sender::HttpSettings::default()).unwrap(),
         settings: IngestSettings {
             urls: UrlGuard::new(
                 AddressPolicy::public_only(),

@@ -25,6 +25,8 @@ pub enum ServiceError {
     EventTypeExists(String),
     #[error("event type `{0}` is not registered, and this tenant refuses unregistered event types")]
     UnregisteredEventType(String),
+    #[error("endpoint `{0}` is disabled; re-enable it (PATCH {{\"enabled\": true}}) before sending to it")]
+    EndpointDisabled(String),
     #[error("this tenant may send at most {limit} events per second")]
     RateLimited { limit: u32 },
     #[error("the request could not be stored")]
@@ -57,6 +59,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::InProgress(_) => ApiError::new(409, "request_in_progress", message).retry_after(1),
             ServiceError::EventTypeExists(_) => ApiError::new(409, "event_type_exists", message),
             ServiceError::UnregisteredEventType(_) => ApiError::new(422, "unregistered_event_type", message),
+            ServiceError::EndpointDisabled(_) => ApiError::new(409, "endpoint_disabled", message),
             ServiceError::RateLimited { .. } => ApiError::new(429, "rate_limited", message).retry_after(1),
             // Retry-safe: the producer sends the same request again and gets the first answer.
             ServiceError::Store(_) => ApiError::new(503, "storage_unavailable", message),

@@ -2,6 +2,7 @@
 //! the functions themselves only wire it to their Lambda event types.
 
 pub mod api;
+pub mod attempt_log;
 pub mod auth;
 pub mod catalog;
 pub mod clock;
@@ -16,7 +17,9 @@ pub mod ids;
 pub mod ingest;
 pub mod metrics;
 pub mod model;
+pub mod probe;
 pub mod queue;
+pub mod recovery;
 pub mod retry;
 pub mod sender;
 pub mod signing;

@@ -9,12 +9,12 @@ use lambda_http::{Body, Request, RequestExt as _, Response};
 use serde::Serialize;
 use tracing::{Instrument as _, error, info_span};
 
-use hookline::api::{self, ApiError, ListPage, TenantView};
+use hookline::api::{self, ApiError, ListPage, LogQuery, TenantView};
 use hookline::clock::Clock;
 use hookline::ingest::{IngestDeps, accept_batch, accept_event};
 use hookline::queue::DeliveryQueue;
 use hookline::store::ApiStore;
-use hookline::{auth, catalog, endpoints};
+use hookline::{attempt_log, auth, catalog, endpoints, probe, recovery};
 use routes::{Matched, Operation};
 
 /// The API's OpenAPI document, served at `GET /v1/openapi.yaml`.
@@ -92,6 +92,14 @@ where
     let body = || checked_body(request.body(), max);
     let query = request.query_string_parameters();
     let limit = || api::page_limit(query.first("limit"));
+    let log_query = || -> Result<LogQuery<'_>, ApiError> {
+        Ok(LogQuery {
+            since: query.first("since"),
+            until: query.first("until"),
+            limit: limit()?,
+            cursor: query.first("cursor"),
+        })
+    };
     let t = &tenant.id;
     Ok(match operation {
         Operation::GetOpenApi | Operation::GetTenant => {
@@ -152,6 +160,23 @@ where
             let batch = api::decode(checked_body(request.body(), MAX_BATCH_BODY_BYTES)?)?;
             Reply::json(200, &accept_batch(deps, &tenant, batch, key).await?)
         }
+        Operation::ListMessages => {
+            let page = attempt_log::list_messages(deps, t, &log_query()?, query.first("event_type")).await?;
+            Reply::json(200, &page)
+        }
+        Operation::GetMessage => Reply::json(200, &attempt_log::get_message(deps, t, id).await?),
+        Operation::ResendMessage => {
+            Reply::json(202, &recovery::resend_message(deps, t, id, api::decode(body()?)?).await?)
+        }
+        Operation::ListEndpointAttempts => {
+            let status = query.first("status");
+            Reply::json(200, &attempt_log::list_endpoint_attempts(deps, t, id, &log_query()?, status).await?)
+        }
+        Operation::RecoverEndpoint => {
+            Reply::json(202, &recovery::recover_endpoint(deps, t, id, api::decode(body()?)?).await?)
+        }
+        Operation::SendTestEvent => Reply::json(202, &recovery::send_test_event(deps, t, id).await?),
+        Operation::ProbeEndpoint => Reply::json(200, &probe::probe_endpoint(deps, t, id).await?),
     })
 }
 

@@ -26,6 +26,13 @@ pub enum Operation {
     DeleteEventType,
     CreateEvent,
     CreateEventBatch,
+    ListMessages,
+    GetMessage,
+    ResendMessage,
+    ListEndpointAttempts,
+    RecoverEndpoint,
+    SendTestEvent,
+    ProbeEndpoint,
 }
 
 #[derive(Debug)]
@@ -64,6 +71,13 @@ routes! {
     DELETE "/v1/event-types/{name}" "deleteEventType" => DeleteEventType,
     POST "/v1/events" "createEvent" => CreateEvent,
     POST "/v1/events/batch" "createEventBatch" => CreateEventBatch,
+    GET "/v1/messages" "listMessages" => ListMessages,
+    GET "/v1/messages/{message_id}" "getMessage" => GetMessage,
+    POST "/v1/messages/{message_id}/resend" "resendMessage" => ResendMessage,
+    GET "/v1/endpoints/{endpoint_id}/attempts" "listEndpointAttempts" => ListEndpointAttempts,
+    POST "/v1/endpoints/{endpoint_id}/recover" "recoverEndpoint" => RecoverEndpoint,
+    POST "/v1/endpoints/{endpoint_id}/test" "sendTestEvent" => SendTestEvent,
+    POST "/v1/endpoints/{endpoint_id}/probe" "probeEndpoint" => ProbeEndpoint,
 }
 
 /// A request matched to its route, with the value of the path's one placeholder, if any.
@@ -121,6 +135,10 @@ mod tests {
         assert_eq!(matched, Matched { operation: Operation::GetEndpointSecret, param: Some("ep_1") });
         let matched = resolve(&Method::POST, "/v1/events/batch").unwrap();
         assert_eq!(matched, Matched { operation: Operation::CreateEventBatch, param: None });
+        let matched = resolve(&Method::POST, "/v1/messages/msg_1/resend").unwrap();
+        assert_eq!(matched, Matched { operation: Operation::ResendMessage, param: Some("msg_1") });
+        let matched = resolve(&Method::GET, "/v1/endpoints/ep_1/attempts").unwrap();
+        assert_eq!(matched, Matched { operation: Operation::ListEndpointAttempts, param: Some("ep_1") });
     }
 
     #[test]

@@ -4,11 +4,16 @@
 mod endpoints;
 mod event_types;
 mod events;
+mod messages;
 mod tenancy;
 
 pub use endpoints::{CreateEndpoint, EndpointView, PreviousSecret, RotateSecret, SecretView, UpdateEndpoint};
 pub use event_types::{CreateEventType, EventTypeView};
 pub use events::{BatchItemResult, BatchRequest, BatchResult, CreateEvent, EventAccepted, ItemError};
+pub use messages::{
+    AttemptView, DeliveryView, LogQuery, MessageDetail, MessageSummary, ProbeCase, ProbeCheck, ProbeReport,
+    RecoverEndpoint, Recovered, ResendMessage, Resent, TestEventSent, parse_time,
+};
 pub use tenancy::{ApiKeyView, CreateApiKey, TenantView, UpdateTenant};
 
 use base64::Engine as _;

@@ -28,7 +28,7 @@ pub const TEST_EVENT_TYPE: &str = "hookline.test";
 /// Deliveries one recovery call sends at most; past it the answer carries a cursor to go on.
 pub const MAX_RECOVER: usize = 1000;
 /// How long one recovery call keeps starting new pages (the ingest function times out at 10 s).
-const RECOVER_BUDGET: Duration = Duration::from_secs(5);
+const RECOVER_BUDGET: Duration = Duration::from_secs(4);
 const RECOVER_PAGE: usize = 100;
 /// Messages read and claimed at once.
 const CONCURRENCY: usize = 10;

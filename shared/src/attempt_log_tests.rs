@@ -10,6 +10,7 @@ use crate::clock::ManualClock;
 use crate::event_type::EventFilter;
 use crate::ids::AttemptId;
 use crate::ingest::IngestSettings;
+use crate::metrics::Metrics;
 use crate::model::{ErrorCode, Message, QueueState};
 use crate::queue::memory::MemoryQueue;
 use crate::signing::Secret;
@@ -36,6 +37,7 @@ pub(crate) fn deps_with<H>(sender: H) -> Deps<H> {
             max_attempts: 8,
             default_rate_limit: 100,
             max_body_bytes: 1024,
+            metrics: Metrics::recording(false),
         },
     }
 }

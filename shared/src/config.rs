@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use crate::delivery::DeliverySettings;
 use crate::ingest::IngestSettings;
+use crate::metrics::Metrics;
 use crate::retry::RetrySchedule;
 use crate::sender::HttpSettings;
 use crate::ssrf::{AddressPolicy, SystemLookup, UrlGuard};
@@ -56,11 +57,7 @@ impl Config {
                 Some(text) => retry_schedule(&text)?,
                 None => RetrySchedule::standard(),
             },
-            max_body_bytes: number(
-                optional("HOOKLINE_MAX_BODY_BYTES"),
-                "HOOKLINE_MAX_BODY_BYTES",
-                256 * 1024,
-            )?,
+            max_body_bytes: max_body_bytes(optional("HOOKLINE_MAX_BODY_BYTES"))?,
             allow_http: flag(optional("HOOKLINE_ALLOW_HTTP"), "HOOKLINE_ALLOW_HTTP")?,
             metrics_by_tenant: flag(optional("HOOKLINE_METRICS_BY_TENANT"), "HOOKLINE_METRICS_BY_TENANT")?,
             policy: AddressPolicy::allowing(&optional("HOOKLINE_ALLOWED_PRIVATE_CIDRS").unwrap_or_default())
@@ -112,6 +109,7 @@ impl Config {
         IngestSettings {
             urls: UrlGuard::new(self.policy.clone(), self.allow_http, Arc::new(SystemLookup)),
             max_attempts: self.retry_schedule.attempts(),
+            metrics: Metrics::stdout(self.metrics_by_tenant),
             default_rate_limit: self.ingest_rate_limit.max(1),
             max_body_bytes: self.max_body_bytes,
         }
@@ -148,6 +146,22 @@ fn retry_schedule(text: &str) -> Result<RetrySchedule, ConfigError> {
         return Err(invalid(name, "with jitter it could outlast SQS's 14-day message retention"));
     }
     Ok(schedule)
+}
+
+/// A delivery task carries the body as a JSON string, which can double it (every `"` escaped), and one
+/// SQS message holds at most 1 MiB: larger bodies could be accepted and then never queued.
+const MAX_BODY_BYTES_LIMIT: usize = 500 * 1024;
+
+fn max_body_bytes(value: Option<String>) -> Result<usize, ConfigError> {
+    let name = "HOOKLINE_MAX_BODY_BYTES";
+    let bytes = number(value, name, 256 * 1024)?;
+    if bytes > MAX_BODY_BYTES_LIMIT {
+        return Err(invalid(
+            name,
+            format!("at most {MAX_BODY_BYTES_LIMIT}, so a delivery task fits in one SQS message"),
+        ));
+    }
+    Ok(bytes)
 }
 
 fn flag(value: Option<String>, name: &'static str) -> Result<bool, ConfigError> {
@@ -211,6 +225,7 @@ mod tests {
             ("HOOKLINE_ENDPOINT_CONCURRENCY", "-1"),
             ("HOOKLINE_METRICS_BY_TENANT", "1"),
             ("HOOKLINE_MAX_BODY_BYTES", "big"),
+            ("HOOKLINE_MAX_BODY_BYTES", "1048576"),
             ("HOOKLINE_ALLOW_HTTP", "yes"),
             ("HOOKLINE_ALLOWED_PRIVATE_CIDRS", "localhost"),
         ] {

@@ -8,6 +8,7 @@ use super::*;
 use crate::api::ApiError;
 use crate::clock::ManualClock;
 use crate::ingest::IngestSettings;
+use crate::metrics::Metrics;
 use crate::queue::memory::MemoryQueue;
 use crate::ssrf::{AddressPolicy, ScriptedLookup, UrlGuard};
 use crate::store::memory::MemoryStore;
@@ -28,6 +29,7 @@ fn deps(allow_http: bool, policy: AddressPolicy) -> Deps {
             max_attempts: 8,
             default_rate_limit: 100,
             max_body_bytes: 1024,
+            metrics: Metrics::recording(false),
         },
     }
 }

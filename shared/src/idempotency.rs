@@ -13,6 +13,7 @@ use crate::api::EventAccepted;
 use crate::clock::Clock;
 use crate::error::ServiceError;
 use crate::ingest::IngestDeps;
+use crate::metrics::Metric;
 use crate::model::{Message, QueueState};
 use crate::queue::DeliveryQueue;
 use crate::store::{Inserted, MessageStore};
@@ -84,6 +85,7 @@ where
         warn!(message_id = %message.id, error = %e, "could not mark the message as queued");
     }
     info!(message_id = %message.id, event_type = %message.event_type, endpoints = tasks.len(), "event accepted");
+    deps.settings.metrics.emit(tenant, &[(Metric::EventsAccepted, 1.0)], deps.clock.now_ms());
     Ok(EventAccepted { id: message.id, endpoints: tasks.len(), replayed: false })
 }
 

@@ -16,6 +16,7 @@ use crate::error::ServiceError;
 use crate::event_type::EventType;
 use crate::idempotency::store_and_queue;
 use crate::ids::{EndpointId, MessageId};
+use crate::metrics::Metrics;
 use crate::model::{Endpoint, Message, QueueState};
 use crate::queue::DeliveryQueue;
 use crate::sender::HttpSender;
@@ -38,6 +39,8 @@ pub struct IngestSettings {
     pub default_rate_limit: u32,
     /// Largest request body, and largest event within a batch.
     pub max_body_bytes: usize,
+    /// Where accepted events are counted (CloudWatch EMF on stdout in Lambda).
+    pub metrics: Metrics,
 }
 
 /// Everything the API's operations need, generic over the ports so unit tests run on in-memory fakes.

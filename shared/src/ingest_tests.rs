@@ -4,6 +4,7 @@ use super::*;
 use crate::api::{CreateEndpoint, EndpointView};
 use crate::clock::ManualClock;
 use crate::endpoints::create_endpoint;
+use crate::metrics::Metrics;
 use crate::model::EventTypeInfo;
 use crate::queue::memory::MemoryQueue;
 use crate::ssrf::{AddressPolicy, ScriptedLookup};
@@ -27,6 +28,7 @@ fn deps() -> Deps {
             max_attempts: 8,
             default_rate_limit: 1_000,
             max_body_bytes: 1024,
+            metrics: Metrics::recording(false),
         },
     }
 }
@@ -92,6 +94,8 @@ async fn a_repeat_with_the_same_id_returns_the_first_answer_without_a_second_del
     let again = accept_event(&deps, &tenant(), event("invoice.paid", Some("order-1")), None).await.unwrap();
     assert_eq!((again.id, again.endpoints, first.replayed, again.replayed), (first.id, 1, false, true));
     assert_eq!(deps.queue.enqueued().len(), 1);
+    let accepted = deps.settings.metrics.recorded_total(crate::metrics::Metric::EventsAccepted);
+    assert_eq!(accepted, 1.0, "a replay is not counted again");
 }
 
 #[tokio::test]

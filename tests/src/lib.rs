@@ -12,7 +12,7 @@ use hookline::auth::{NewTenant, create_tenant};
 use hookline::clock::{Clock as _, SystemClock};
 use hookline::config::Config;
 use hookline::delivery::DeliveryDeps;
-use hookline::ingest::IngestDeps;
+use hookline::ingest::{IngestDeps, IngestSettings};
 use hookline::metrics::Metrics;
 use hookline::model::Attempt;
 use hookline::queue::sqs::SqsQueue;
@@ -95,7 +95,11 @@ impl Stack {
             queue: queue.clone(),
             clock: SystemClock,
             sender: sender.clone(),
-            settings: config.ingest_settings(),
+            // Metrics are recorded, not printed (see `delivery` below).
+            settings: IngestSettings {
+                metrics: Metrics::recording(config.metrics_by_tenant),
+                ..config.ingest_settings()
+            },
         };
         // Metrics are recorded, not printed: tests can read them, and the test output stays readable.
         let delivery = DeliveryDeps::new(store, sender, queue, SystemClock, config.delivery_settings())

@@ -6,6 +6,7 @@ use super::*;
 use hookline::auth::{NewTenant, create_tenant};
 use hookline::clock::ManualClock;
 use hookline::ingest::IngestSettings;
+use hookline::metrics::Metrics;
 use hookline::queue::memory::MemoryQueue;
 use hookline::ssrf::{AddressPolicy, ScriptedLookup, UrlGuard};
 use hookline::store::memory::MemoryStore;
@@ -31,6 +32,7 @@ async fn deps() -> (Deps, String) {
             max_attempts: 8,
             default_rate_limit: 100,
             max_body_bytes: 1024,
+            metrics: Metrics::recording(false),
         },
     };
     let NewTenant { token, .. } = create_tenant(&deps.store, "acme", 0).await.unwrap();

@@ -9,8 +9,30 @@ use super::{DeliveryQueue, MAX_SEND_DELAY, QueueError};
 use crate::retry::MAX_VISIBILITY;
 use crate::task::{Deliver, DeliveryTask};
 
-/// SQS accepts at most ten entries per SendMessageBatch.
+/// SQS accepts at most ten entries per SendMessageBatch...
 const BATCH_LIMIT: usize = 10;
+/// ...and at most 1 MiB in all (as for one message).
+const BATCH_BYTES: usize = 1024 * 1024;
+
+/// Splits encoded tasks into batches SQS accepts: at most ten, and at most 1 MiB together.
+fn batches(encoded: Vec<String>) -> Vec<Vec<String>> {
+    let mut batches: Vec<Vec<String>> = vec![];
+    let mut bytes = 0;
+    for body in encoded {
+        let fits = batches
+            .last()
+            .is_some_and(|batch| batch.len() < BATCH_LIMIT && bytes + body.len() <= BATCH_BYTES);
+        if !fits {
+            batches.push(vec![]);
+            bytes = 0;
+        }
+        bytes += body.len();
+        if let Some(batch) = batches.last_mut() {
+            batch.push(body);
+        }
+    }
+    batches
+}
 
 #[derive(Debug, Clone)]
 pub struct SqsQueue {
@@ -32,9 +54,10 @@ impl SqsQueue {
     }
 
     /// Sends one chunk; entries SQS refuses are sent once more (they are often throttling), then reported.
-    async fn send_chunk(&self, chunk: &[DeliveryTask]) -> Result<(), QueueError> {
+    async fn send_chunk(&self, chunk: Vec<String>) -> Result<(), QueueError> {
+        let total = chunk.len();
         let mut pending: Vec<(String, String)> =
-            chunk.iter().enumerate().map(|(i, task)| (i.to_string(), task.encode())).collect();
+            chunk.into_iter().enumerate().map(|(i, body)| (i.to_string(), body)).collect();
         let mut last_failure = None;
         for _ in 0..2 {
             let entries = pending
@@ -59,13 +82,14 @@ impl SqsQueue {
             pending.retain(|(id, _)| failed.iter().any(|f| f.id() == id));
         }
         let (first_code, first_message) = last_failure.unwrap_or_default();
-        Err(QueueError::Rejected { failed: pending.len(), total: chunk.len(), first_code, first_message })
+        Err(QueueError::Rejected { failed: pending.len(), total, first_code, first_message })
     }
 }
 
 impl DeliveryQueue for SqsQueue {
     async fn enqueue(&self, tasks: &[DeliveryTask]) -> Result<(), QueueError> {
-        let sends = tasks.chunks(BATCH_LIMIT).map(|chunk| self.send_chunk(chunk));
+        let encoded = tasks.iter().map(DeliveryTask::encode).collect();
+        let sends = batches(encoded).into_iter().map(|chunk| self.send_chunk(chunk));
         futures::future::try_join_all(sends).await?;
         Ok(())
     }
@@ -95,5 +119,19 @@ impl DeliveryQueue for SqsQueue {
             .await
             .map_err(|e| QueueError::Sqs { operation: "SendMessage", source: Box::new(e) })?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_hold_at_most_ten_tasks_and_one_mebibyte() {
+        let small = |n: usize| vec!["x".repeat(100); n];
+        assert_eq!(batches(small(25)).iter().map(Vec::len).collect::<Vec<_>>(), vec![10, 10, 5]);
+        let large = vec!["x".repeat(400 * 1024); 5];
+        assert_eq!(batches(large).iter().map(Vec::len).collect::<Vec<_>>(), vec![2, 2, 1]);
+        assert!(batches(vec![]).is_empty());
     }
 }

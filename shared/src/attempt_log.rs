@@ -7,11 +7,12 @@ use serde_json::Value;
 use crate::api::{
     self, AttemptView, DeliveryView, ListPage, LogQuery, MessageDetail, MessageSummary, parse_time,
 };
+use crate::endpoints::tenant_endpoint;
 use crate::error::ServiceError;
 use crate::event_type::EventType;
 use crate::ids::{AttemptId, EndpointId, MessageId, TenantId};
 use crate::ingest::IngestDeps;
-use crate::model::{Attempt, DeliveryState, Endpoint};
+use crate::model::{Attempt, DeliveryState};
 use crate::store::{EndpointStore, LogStore, MessageLog, TimeQuery};
 
 /// One page of the tenant's messages, newest first, optionally of one event type and a time range.
@@ -87,20 +88,6 @@ fn status_states(status: Option<&str>) -> Result<Vec<DeliveryState>, ServiceErro
             )));
         }
     })
-}
-
-/// The tenant's endpoint, or 404 (also for another tenant's id: the store is keyed by tenant).
-pub(crate) async fn tenant_endpoint<S>(
-    store: &S,
-    tenant: &TenantId,
-    id: &str,
-) -> Result<Endpoint, ServiceError>
-where
-    S: EndpointStore,
-{
-    let not_found = || ServiceError::not_found("endpoint", id);
-    let endpoint_id = EndpointId::parse(id).map_err(|_| not_found())?;
-    store.get_endpoint(tenant, &endpoint_id).await?.ok_or_else(not_found)
 }
 
 fn time_query(query: &LogQuery<'_>, id_prefix: &str) -> Result<TimeQuery, ServiceError> {

@@ -11,6 +11,7 @@ use crate::event_type::EventFilter;
 use crate::ids::AttemptId;
 use crate::ingest::IngestSettings;
 use crate::metrics::Metrics;
+use crate::model::Endpoint;
 use crate::model::{ErrorCode, Message, QueueState};
 use crate::queue::memory::MemoryQueue;
 use crate::signing::Secret;

@@ -244,7 +244,6 @@ async fn checked_url<S, Q, C>(deps: &IngestDeps<S, Q, C>, url: &str) -> Result<S
     deps.settings.urls.check(url).await.map(|u| u.to_string()).map_err(ServiceError::BadUrl)
 }
 
-/// The tenant's endpoint, or 404 (also for another tenant's id: the store is keyed by tenant).
 async fn find<S, Q, C>(
     deps: &IngestDeps<S, Q, C>,
     tenant: &TenantId,
@@ -253,9 +252,21 @@ async fn find<S, Q, C>(
 where
     S: EndpointStore,
 {
+    tenant_endpoint(&deps.store, tenant, id).await
+}
+
+/// The tenant's endpoint, or 404 (also for another tenant's id: the store is keyed by tenant).
+pub(crate) async fn tenant_endpoint<S>(
+    store: &S,
+    tenant: &TenantId,
+    id: &str,
+) -> Result<Endpoint, ServiceError>
+where
+    S: EndpointStore,
+{
     let not_found = || ServiceError::not_found("endpoint", id);
     let endpoint_id = EndpointId::parse(id).map_err(|_| not_found())?;
-    deps.store.get_endpoint(tenant, &endpoint_id).await?.ok_or_else(not_found)
+    store.get_endpoint(tenant, &endpoint_id).await?.ok_or_else(not_found)
 }
 
 /// Read, change, write back conditionally on the revision read; on a concurrent write, start over.

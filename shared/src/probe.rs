@@ -9,8 +9,8 @@
 use std::time::{Duration, Instant};
 
 use crate::api::{ProbeCase, ProbeCheck, ProbeReport};
-use crate::attempt_log::tenant_endpoint;
 use crate::clock::{Clock, rfc3339};
+use crate::endpoints::tenant_endpoint;
 use crate::error::ServiceError;
 use crate::ids::{MessageId, TenantId};
 use crate::ingest::IngestDeps;

@@ -12,8 +12,9 @@ use futures::{StreamExt as _, stream};
 use tracing::{info, warn};
 
 use crate::api::{self, RecoverEndpoint, Recovered, ResendMessage, Resent, TestEventSent, parse_time};
-use crate::attempt_log::{tenant_endpoint, time_cursor};
+use crate::attempt_log::time_cursor;
 use crate::clock::{Clock, rfc3339};
+use crate::endpoints::tenant_endpoint;
 use crate::error::ServiceError;
 use crate::event_type::EventType;
 use crate::ids::{AttemptId, EndpointId, MessageId, TenantId};

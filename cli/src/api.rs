@@ -117,8 +117,13 @@ pub fn configure(args: ConfigureArgs) -> anyhow::Result<Value> {
     Ok(shown)
 }
 
+/// A client of the configured API (the config file, or `HOOKLINE_API_URL` and `HOOKLINE_API_KEY`).
+pub fn client() -> anyhow::Result<Client> {
+    Client::new(&config::settings()?)
+}
+
 pub async fn run(call: Call, progress: impl FnMut(usize, usize)) -> anyhow::Result<Value> {
-    let api = Client::new(&config::settings()?)?;
+    let api = client()?;
     let reply = match call {
         Call::Send(args) => return send(&api, args).await,
         Call::Endpoint(command) => return endpoints::run(&api, command, progress).await,
@@ -141,7 +146,7 @@ pub async fn run(call: Call, progress: impl FnMut(usize, usize)) -> anyhow::Resu
             api.call(Method::POST, &["v1", "event-types"], &[], Some(&body)).await?
         }
         Call::EventType(EventTypeCommand::List(ListArgs { limit, cursor, all })) => {
-            return Ok(api.list(&["v1", "event-types"], limit, cursor, all, progress).await?);
+            return Ok(api.list(&["v1", "event-types"], &[], limit, cursor, all, progress).await?);
         }
         Call::EventType(EventTypeCommand::Get { name }) => {
             api.call(Method::GET, &["v1", "event-types", &name], &[], None).await?

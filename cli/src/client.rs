@@ -23,6 +23,25 @@ pub enum ApiError {
     InvalidResponse(String),
 }
 
+impl ApiError {
+    /// Whether the same request may work a little later: no answer, too many requests, or a 5xx.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Api { status, .. } => *status == 429 || *status >= 500,
+            Self::Transport { .. } => true,
+            Self::InvalidResponse(_) => false,
+        }
+    }
+
+    /// How long the API asked to wait (`Retry-After`), if it did.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::Api { retry_after, .. } => retry_after.map(Duration::from_secs),
+            _ => None,
+        }
+    }
+}
+
 fn retry_hint(retry_after: Option<u64>) -> String {
     retry_after.map(|secs| format!(" (retry after {secs} s)")).unwrap_or_default()
 }
@@ -112,10 +131,11 @@ impl Client {
     }
 
     /// One page of a list route, or with `all`, every page from `cursor` on, following `next_cursor`;
-    /// `progress` hears the pages fetched and the items so far.
+    /// `filters` go with every page's query, and `progress` hears the pages fetched and the items so far.
     pub async fn list(
         &self,
         segments: &[&str],
+        filters: &[(&str, String)],
         limit: Option<u32>,
         mut cursor: Option<String>,
         all: bool,
@@ -123,7 +143,7 @@ impl Client {
     ) -> Result<Value, ApiError> {
         let mut data = Vec::new();
         for page in 1.. {
-            let mut query = Vec::new();
+            let mut query = filters.to_vec();
             query.extend(limit.map(|limit| ("limit", limit.to_string())));
             query.extend(cursor.clone().map(|cursor| ("cursor", cursor)));
             let reply = self.call(Method::GET, segments, &query, None).await?;
@@ -212,6 +232,16 @@ mod tests {
         let body = r#"{"error":{"code":"rate_limited","message":"slow down"}}"#;
         let error = error_of(StatusCode::TOO_MANY_REQUESTS, body, Some(2));
         assert_eq!(error.to_string(), "rate_limited: slow down (retry after 2 s)");
+    }
+
+    #[test]
+    fn only_missing_answers_429_and_5xx_are_worth_retrying() {
+        let api =
+            |status: u16| ApiError::Api { status, code: "x".into(), message: "y".into(), retry_after: None };
+        assert!(api(503).is_transient() && api(429).is_transient() && api(500).is_transient());
+        assert!(!api(404).is_transient() && !api(409).is_transient() && !api(401).is_transient());
+        assert!(ApiError::Transport { url: "u".into(), reason: "r".into() }.is_transient());
+        assert!(!ApiError::InvalidResponse("nope".into()).is_transient());
     }
 
     #[test]

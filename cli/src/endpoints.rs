@@ -86,6 +86,10 @@ pub enum EndpointCommand {
     Disable {
         endpoint_id: String,
     },
+    /// Send the endpoint a `hookline.test` event (signed, retried and logged like any event).
+    Test {
+        endpoint_id: String,
+    },
 }
 
 pub async fn run(
@@ -105,7 +109,7 @@ pub async fn run(
             api.call(Method::POST, &["v1", "endpoints"], &[], Some(&Value::Object(body))).await?
         }
         EndpointCommand::List(ListArgs { limit, cursor, all }) => {
-            return Ok(api.list(&["v1", "endpoints"], limit, cursor, all, progress).await?);
+            return Ok(api.list(&["v1", "endpoints"], &[], limit, cursor, all, progress).await?);
         }
         EndpointCommand::Get { endpoint_id } => {
             api.call(Method::GET, &["v1", "endpoints", &endpoint_id], &[], None).await?
@@ -140,6 +144,9 @@ pub async fn run(
         }
         EndpointCommand::Enable { endpoint_id } => patch(&endpoint_id, json!({ "enabled": true })).await?,
         EndpointCommand::Disable { endpoint_id } => patch(&endpoint_id, json!({ "enabled": false })).await?,
+        EndpointCommand::Test { endpoint_id } => {
+            api.call(Method::POST, &["v1", "endpoints", &endpoint_id, "test"], &[], None).await?
+        }
     };
     Ok(reply.body)
 }

@@ -1,7 +1,9 @@
 //! `hookline`: the command line of Hookline.
 //!
 //! - A client of the HTTP API, as a tenant: `configure` once, then `send`, `endpoint`, `secret`,
-//!   `event-type`. Answers are printed as JSON; errors as `error: <code>: <message>` with exit code 1.
+//!   `event-type`; the attempt log (`message`, `attempts`, `tail`); recovery (`resend`, `recover`); and
+//!   `probe`. Answers are printed as JSON; errors as `error: <code>: <message>` with exit code 1; a probe
+//!   that finds the endpoint not verifying signatures exits with 2.
 //! - `verify`: checks a saved webhook request against a secret and explains why it fails.
 //! - Operator commands against a deployment's table with AWS credentials (`tenant`, `key`): creating the
 //!   first tenant and its key is the one step no API key can do; `dlq` counts and redrives dead letters.
@@ -11,7 +13,10 @@ mod client;
 mod config;
 mod dlq;
 mod endpoints;
+mod log;
 mod operator;
+mod recovery;
+mod tail;
 mod verify;
 mod verify_command;
 
@@ -50,6 +55,19 @@ enum Command {
     /// Registered event types.
     #[command(subcommand)]
     EventType(api::EventTypeCommand),
+    /// The attempt log: messages (accepted events), and each one's deliveries and attempts.
+    #[command(subcommand)]
+    Message(log::MessageCommand),
+    /// The attempts made to an endpoint, newest first.
+    Attempts(log::AttemptsArgs),
+    /// Follow an endpoint's attempts as they are recorded, one line each, until Ctrl-C.
+    Tail(tail::TailArgs),
+    /// Send a message again to one endpoint, with the same webhook-id.
+    Resend(recovery::ResendArgs),
+    /// Send again every delivery to an endpoint that failed for good since a time; progress on stderr.
+    Recover(recovery::RecoverArgs),
+    /// Check that an endpoint verifies signatures: exits 2 if it accepts forged or stale requests.
+    Probe(recovery::ProbeArgs),
     /// Check a saved webhook request against a secret and explain exactly why it fails.
     Verify(verify_command::VerifyArgs),
     /// Operator: tenants, written directly to the deployment's table (needs --table and AWS credentials).
@@ -63,10 +81,16 @@ enum Command {
     Dlq(dlq::DlqCommand),
 }
 
+/// `probe`'s exit status when the endpoint does not verify signatures (1 is any other failure).
+const NOT_VERIFYING: u8 = 2;
+
 /// What a command printed and how the process ends.
 enum Outcome {
     Json(Value),
     Verified(verify_command::Report),
+    /// Printed as it went.
+    Streamed,
+    Probed(recovery::Probed),
 }
 
 #[tokio::main]
@@ -91,6 +115,18 @@ async fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Endpoint(command) => api::run(api::Call::Endpoint(command), progress).await?,
         Command::Secret(command) => api::run(api::Call::Secret(command), progress).await?,
         Command::EventType(command) => api::run(api::Call::EventType(command), progress).await?,
+        Command::Message(command) => log::message(&api::client()?, command, progress).await?,
+        Command::Attempts(args) => log::attempts(&api::client()?, args, progress).await?,
+        Command::Tail(args) => {
+            tail::run(&api::client()?, args).await?;
+            return Ok(Outcome::Streamed);
+        }
+        Command::Resend(args) => recovery::resend(&api::client()?, args).await?,
+        Command::Recover(args) => {
+            let progress = |resent| eprintln!("resent {resent} so far");
+            recovery::recover(&api::client()?, args, progress).await?
+        }
+        Command::Probe(args) => return Ok(Outcome::Probed(recovery::probe(&api::client()?, args).await?)),
         Command::Verify(args) => return Ok(Outcome::Verified(verify_command::run(args)?)),
         Command::Tenant(command) => operator::run(&cli.table, operator::Operation::Tenant(command)).await?,
         Command::Key(command) => operator::run(&cli.table, operator::Operation::Key(command)).await?,
@@ -101,12 +137,23 @@ async fn run(cli: Cli) -> anyhow::Result<Outcome> {
 
 fn show(outcome: Outcome, compact: bool) -> anyhow::Result<ExitCode> {
     let mut out = std::io::stdout().lock();
+    let json = |value: &Value| {
+        if compact { serde_json::to_string(value) } else { serde_json::to_string_pretty(value) }
+    };
     match outcome {
         Outcome::Json(value) => {
-            let text =
-                if compact { serde_json::to_string(&value)? } else { serde_json::to_string_pretty(&value)? };
-            writeln!(out, "{text}")?;
+            writeln!(out, "{}", json(&value)?)?;
             Ok(ExitCode::SUCCESS)
+        }
+        Outcome::Streamed => Ok(ExitCode::SUCCESS),
+        Outcome::Probed(probed) => {
+            writeln!(out, "{}", json(&probed.report)?)?;
+            if probed.verifies_signatures {
+                return Ok(ExitCode::SUCCESS);
+            }
+            let verdict = probed.report["verdict"].as_str().unwrap_or("verifies_signatures is false");
+            eprintln!("probe failed: {verdict}");
+            Ok(ExitCode::from(NOT_VERIFYING))
         }
         Outcome::Verified(report) => {
             out.write_all(report.text.as_bytes())?;
@@ -136,5 +183,28 @@ mod tests {
         let after = Cli::try_parse_from(["hookline", "key", "list", "--tenant", "ten_1", "--table", "t"]);
         assert_eq!(before.map(|cli| cli.table).ok().as_deref(), Some("t"));
         assert_eq!(after.map(|cli| cli.table).ok().as_deref(), Some("t"));
+    }
+
+    #[test]
+    fn the_attempt_log_and_recovery_commands_take_their_documented_flags() {
+        let parses = |args: &[&str]| Cli::try_parse_from([&["hookline"], args].concat()).is_ok();
+        assert!(parses(&["attempts", "ep_1", "--status", "dead_lettered", "--since", "1h", "--all"]));
+        assert!(parses(&[
+            "message",
+            "list",
+            "--since",
+            "2025-01-31T00:00:00Z",
+            "--until",
+            "10m",
+            "--limit",
+            "5"
+        ]));
+        assert!(parses(&["tail", "ep_1", "--status", "failed", "--interval", "500ms", "--for", "1m"]));
+        assert!(parses(&["recover", "ep_1", "--since", "6h"]));
+        assert!(parses(&["resend", "msg_1", "--endpoint", "ep_1"]));
+        assert!(!parses(&["recover", "ep_1"]), "recover needs --since");
+        assert!(!parses(&["attempts", "ep_1", "--status", "dead-lettered"]));
+        assert!(!parses(&["tail", "ep_1", "--max-polls", "0"]));
+        assert!(!parses(&["message", "list", "--since", "yesterday"]));
     }
 }

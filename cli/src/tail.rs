@@ -130,7 +130,7 @@ pub async fn run(api: &Client, args: TailArgs) -> anyhow::Result<()> {
     );
     let deadline = args.run_for.map(|d| tokio::time::Instant::now() + d);
     let mut stop = std::pin::pin!(tokio::signal::ctrl_c());
-    let (mut polls, mut shown) = (0_u64, 0_usize);
+    let (mut polls, mut shown) = (0_u64, 0_u64);
     let mut out = std::io::stdout();
     'polls: loop {
         let polled = tokio::select! {
@@ -168,7 +168,8 @@ pub async fn run(api: &Client, args: TailArgs) -> anyhow::Result<()> {
             _ = &mut stop => break,
         }
     }
-    eprintln!("stopped: {shown} attempts shown in {polls} polls");
+    let plural = |n: u64| if n == 1 { "" } else { "s" };
+    eprintln!("stopped after {polls} poll{}: {shown} attempt{} shown", plural(polls), plural(shown));
     Ok(())
 }
 

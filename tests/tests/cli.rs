@@ -1,154 +1,23 @@
 //! The `hookline` CLI end to end: the built binary, run as a user runs it, against the real ingest handler
 //! served over HTTP on 127.0.0.1 (wired to the emulator like every test here), and `verify` against a
-//! request a receiver really got from the delivery function.
+//! request a receiver really got from the delivery function. The attempt log, recovery and probe commands
+//! are in `cli/log_and_recovery.rs`; the harness is in `cli/harness.rs`.
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "a test that cannot set up should fail loudly")]
 
-use std::collections::HashMap;
+#[path = "cli/harness.rs"]
+mod harness;
+#[path = "cli/log_and_recovery.rs"]
+mod log_and_recovery;
+
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::{Arc, OnceLock};
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{Request, State};
-use axum::response::Response;
+use harness::{Cli, id, receiver, serve_api};
 use hookline_local::receiver::{Behaviour, Received, Receiver};
 use hookline_tests::Stack;
-use lambda_http::RequestExt as _;
 use serde_json::{Value, json};
-
-/// The ingest handler over HTTP: each request becomes the request API Gateway would hand the function.
-async fn serve_api(stack: Arc<Stack>) -> String {
-    async fn forward(State(stack): State<Arc<Stack>>, request: Request) -> Response {
-        let (parts, body) = request.into_parts();
-        let bytes = axum::body::to_bytes(body, 8 * 1024 * 1024).await.unwrap_or_default();
-        let query: HashMap<String, Vec<String>> = url::form_urlencoded::parse(
-            parts.uri.query().unwrap_or("").as_bytes(),
-        )
-        .fold(HashMap::new(), |mut query, (k, v)| {
-            query.entry(k.into_owned()).or_default().push(v.into_owned());
-            query
-        });
-        let body = match String::from_utf8(bytes.to_vec()) {
-            Ok(text) => lambda_http::Body::Text(text),
-            Err(binary) => lambda_http::Body::Binary(binary.into_bytes()),
-        };
-        let request = http::Request::from_parts(parts, body).with_query_string_parameters(query);
-        let response = hookline_ingest::handle(&stack.ingest, request).await.unwrap();
-        let (parts, body) = response.into_parts();
-        Response::from_parts(parts, axum::body::Body::from(body.as_ref().to_vec()))
-    }
-    let app = axum::Router::new().fallback(forward).with_state(stack);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    format!("http://{addr}")
-}
-
-/// Builds the `hookline` binary (a no-op when it is up to date) and returns its path: only the CLI's own
-/// tests get `CARGO_BIN_EXE_hookline`.
-fn binary() -> PathBuf {
-    static BINARY: OnceLock<PathBuf> = OnceLock::new();
-    BINARY
-        .get_or_init(|| {
-            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-            let output = Command::new(cargo)
-                .args(["build", "-p", "hookline-cli", "--bin", "hookline", "--message-format=json"])
-                .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
-                .output()
-                .expect("running cargo build");
-            assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-            String::from_utf8_lossy(&output.stdout)
-                .lines()
-                .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-                .filter(|message| message["target"]["name"] == "hookline")
-                .find_map(|message| message["executable"].as_str().map(PathBuf::from))
-                .expect("cargo build named no hookline executable")
-        })
-        .clone()
-}
-
-#[derive(Debug)]
-struct Run {
-    success: bool,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn json(&self) -> Value {
-        assert!(self.success, "hookline failed: {}", self.stderr);
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("{e}: {}", self.stdout))
-    }
-}
-
-/// The CLI as one user runs it: a config file of its own, and any environment on top.
-#[derive(Debug)]
-struct Cli {
-    dir: PathBuf,
-    env: Vec<(String, String)>,
-}
-
-impl Cli {
-    fn new(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("hookline-cli-e2e-{name}-{}", std::process::id()));
-        std::fs::remove_dir_all(&dir).ok();
-        std::fs::create_dir_all(&dir).unwrap();
-        Self { env: vec![("HOOKLINE_CONFIG".into(), dir.join("cfg/config.json").display().to_string())], dir }
-    }
-
-    /// The same user with the API URL and key in the environment instead of the config file.
-    fn with_env(name: &str, api_url: &str, api_key: &str) -> Self {
-        let mut cli = Self::new(name);
-        cli.env.push(("HOOKLINE_API_URL".into(), api_url.into()));
-        cli.env.push(("HOOKLINE_API_KEY".into(), api_key.into()));
-        cli
-    }
-
-    fn file(&self, name: &str, content: &[u8]) -> String {
-        let path = self.dir.join(name);
-        std::fs::write(&path, content).unwrap();
-        path.display().to_string()
-    }
-
-    async fn run(&self, args: &[&str]) -> Run {
-        let (binary, env) = (binary(), self.env.clone());
-        let args: Vec<String> = args.iter().map(|arg| (*arg).to_owned()).collect();
-        // Blocking, so off the runtime: the API the binary calls is served on this runtime.
-        tokio::task::spawn_blocking(move || {
-            let mut command = Command::new(binary);
-            for name in ["HOOKLINE_API_URL", "HOOKLINE_API_KEY", "HOOKLINE_CONFIG", "XDG_CONFIG_HOME"] {
-                command.env_remove(name);
-            }
-            let output = command.args(&args).envs(env).output().unwrap();
-            Run {
-                success: output.status.success(),
-                stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-                stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-            }
-        })
-        .await
-        .unwrap()
-    }
-
-    async fn json(&self, args: &[&str]) -> Value {
-        self.run(args).await.json()
-    }
-}
-
-impl Drop for Cli {
-    fn drop(&mut self) {
-        std::fs::remove_dir_all(&self.dir).ok();
-    }
-}
-
-async fn receiver() -> Receiver {
-    Receiver::start("127.0.0.1:0".parse::<SocketAddr>().unwrap(), Behaviour::default()).await.unwrap()
-}
-
-fn id(value: &Value) -> String {
-    value["id"].as_str().unwrap().to_owned()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn configure_writes_an_owner_only_file_and_the_api_commands_use_it() {

@@ -5,6 +5,7 @@
 pub mod routes;
 
 use http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt as _, Response};
 use serde::Serialize;
 use tracing::{Instrument as _, error, info_span};
@@ -51,7 +52,7 @@ where
     C: Clock,
 {
     let method = request.method().clone();
-    let path = request.uri().path().trim_end_matches('/').to_owned();
+    let path = route_path(&request);
     let span = info_span!("request", %method, %path);
     let answer = serve(deps, &request, &method, &path).instrument(span).await;
     Ok(match answer {
@@ -64,6 +65,21 @@ where
         }
         Err(e) => error_response(&e, &path),
     })
+}
+
+/// The path the routes are matched on. Behind a named stage, API Gateway passes `/{stage}/v1/...`; the
+/// API's paths do not depend on the stage it is deployed to, so the stage is taken off.
+fn route_path(request: &Request) -> String {
+    let path = request.uri().path();
+    let stage = match request.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(context)) => context.stage.clone(),
+        _ => None,
+    };
+    let unstaged = stage
+        .filter(|stage| stage != "$default")
+        .and_then(|stage| path.strip_prefix(&format!("/{stage}")).map(str::to_owned))
+        .filter(|rest| rest.is_empty() || rest.starts_with('/'));
+    unstaged.as_deref().unwrap_or(path).trim_end_matches('/').to_owned()
 }
 
 async fn serve<S, Q, C>(

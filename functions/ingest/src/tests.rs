@@ -149,6 +149,29 @@ async fn the_openapi_document_is_served_without_a_key() {
 }
 
 #[tokio::test]
+async fn behind_a_named_stage_the_routes_are_the_same() {
+    let (deps, key) = deps().await;
+    let staged = |path: &str, key: Option<&str>| {
+        let mut event: Value = serde_json::from_str(FIXTURE).unwrap();
+        event["rawPath"] = json!(path);
+        event["requestContext"]["http"]["path"] = json!(path);
+        event["requestContext"]["http"]["method"] = json!("GET");
+        event["requestContext"]["stage"] = json!("prod");
+        match key {
+            Some(key) => event["headers"]["authorization"] = json!(format!("Bearer {key}")),
+            None => drop(event["headers"].as_object_mut().unwrap().remove("authorization")),
+        }
+        lambda_http::request::from_str(&event.to_string()).unwrap()
+    };
+    let document = handle(&deps, staged("/prod/v1/openapi.yaml", None)).await.unwrap();
+    assert_eq!(document.status(), 200);
+    let endpoints = call(&deps, staged("/prod/v1/endpoints", Some(&key))).await;
+    assert_eq!(endpoints.status, 200, "{}", endpoints.body);
+    let production = call(&deps, staged("/production/v1/endpoints", Some(&key))).await;
+    assert_eq!(production.status, 404, "only the whole stage segment is taken off");
+}
+
+#[tokio::test]
 async fn an_event_for_a_subscribed_endpoint_is_queued_before_the_202() {
     let (deps, key) = deps().await;
     let created = post(&deps, &key, "/v1/endpoints", r#"{"url":"https://example.com/hook"}"#).await;

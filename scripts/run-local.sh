@@ -24,7 +24,7 @@ log "provisioning the queues and table of infra/template.yaml"
 # Local development's opt-ins: plain http and loopback receivers, and a short retry schedule.
 "$TOOLS" provision --prefix hookline-local --env-file "$STATE/functions.env" \
   --set AllowHttpEndpoints=true --set AllowedPrivateCidrs=127.0.0.0/8 \
-  --set RetrySchedule=0s,5s,30s,2m --set MaxReceiveCount=4
+  --set RetrySchedule=0s,5s,30s,2m
 {
   echo "AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL"
   echo "AWS_REGION=$AWS_REGION"

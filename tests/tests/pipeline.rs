@@ -68,7 +68,7 @@ async fn an_event_reaches_the_receiver_with_a_signature_that_verifies() {
 
 #[tokio::test]
 async fn a_receiver_answering_500_is_retried_each_attempt_recorded_then_dead_lettered() {
-    let stack = Stack::new(&[("RetrySchedule", "0s,1s,1s"), ("MaxReceiveCount", "3")]).await.unwrap();
+    let stack = Stack::new(&[("RetrySchedule", "0s,1s,1s")]).await.unwrap();
     let receiver = receiver(Behaviour { fail_first: usize::MAX, ..Behaviour::default() }).await;
     subscribe(&stack, &receiver).await;
     let message_id = send_event(&stack).await;
@@ -106,7 +106,7 @@ async fn a_receiver_answering_500_is_retried_each_attempt_recorded_then_dead_let
 
 #[tokio::test]
 async fn a_receiver_that_fails_twice_is_delivered_on_the_third_attempt() {
-    let stack = Stack::new(&[("RetrySchedule", "0s,1s,1s,1s"), ("MaxReceiveCount", "4")]).await.unwrap();
+    let stack = Stack::new(&[("RetrySchedule", "0s,1s,1s,1s")]).await.unwrap();
     let receiver = receiver(Behaviour { fail_first: 2, failure_status: 500, ..Behaviour::default() }).await;
     subscribe(&stack, &receiver).await;
     let message_id = send_event(&stack).await;

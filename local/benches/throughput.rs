@@ -72,7 +72,7 @@ async fn delivery_path() {
         concurrency: IN_FLIGHT,
         endpoint_concurrency: IN_FLIGHT,
         disable_after: Duration::from_secs(5 * 86_400),
-        metrics_by_tenant: false,
+        metrics: Default::default(),
     };
     let deps = DeliveryDeps::new(
         store,

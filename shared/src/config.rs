@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use crate::delivery::DeliverySettings;
 use crate::ingest::IngestSettings;
-use crate::metrics::Metrics;
+use crate::metrics::{Metrics, MetricsConfig, NAMESPACE};
 use crate::retry::RetrySchedule;
 use crate::sender::HttpSettings;
 use crate::ssrf::{AddressPolicy, SystemLookup, UrlGuard};
@@ -30,8 +30,8 @@ pub struct Config {
     pub delivery_concurrency: usize,
     /// Deliveries to one endpoint an instance runs at once.
     pub endpoint_concurrency: usize,
-    /// Metrics also per tenant (a CloudWatch metric per tenant and name: billed).
-    pub metrics_by_tenant: bool,
+    /// The metrics' namespace, and whether also per tenant (a CloudWatch metric per tenant and name).
+    pub metrics: MetricsConfig,
     pub connect_timeout: Duration,
     pub request_timeout: Duration,
     pub response_body_limit: usize,
@@ -59,7 +59,10 @@ impl Config {
             },
             max_body_bytes: max_body_bytes(optional("HOOKLINE_MAX_BODY_BYTES"))?,
             allow_http: flag(optional("HOOKLINE_ALLOW_HTTP"), "HOOKLINE_ALLOW_HTTP")?,
-            metrics_by_tenant: flag(optional("HOOKLINE_METRICS_BY_TENANT"), "HOOKLINE_METRICS_BY_TENANT")?,
+            metrics: MetricsConfig {
+                namespace: optional("HOOKLINE_METRICS_NAMESPACE").unwrap_or_else(|| NAMESPACE.to_owned()),
+                by_tenant: flag(optional("HOOKLINE_METRICS_BY_TENANT"), "HOOKLINE_METRICS_BY_TENANT")?,
+            },
             policy: AddressPolicy::allowing(&optional("HOOKLINE_ALLOWED_PRIVATE_CIDRS").unwrap_or_default())
                 .map_err(|e| invalid("HOOKLINE_ALLOWED_PRIVATE_CIDRS", e))?,
             retention_days: number(
@@ -109,7 +112,7 @@ impl Config {
         IngestSettings {
             urls: UrlGuard::new(self.policy.clone(), self.allow_http, Arc::new(SystemLookup)),
             max_attempts: self.retry_schedule.attempts(),
-            metrics: Metrics::stdout(self.metrics_by_tenant),
+            metrics: Metrics::stdout(&self.metrics),
             default_rate_limit: self.ingest_rate_limit.max(1),
             max_body_bytes: self.max_body_bytes,
         }
@@ -120,7 +123,7 @@ impl Config {
             schedule: self.retry_schedule.clone(),
             concurrency: self.delivery_concurrency.max(1),
             endpoint_concurrency: self.endpoint_concurrency.max(1),
-            metrics_by_tenant: self.metrics_by_tenant,
+            metrics: self.metrics.clone(),
             disable_after: Duration::from_secs(self.disable_after_failing_hours.max(1) * 3600),
         }
     }

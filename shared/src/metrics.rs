@@ -10,7 +10,23 @@ use serde_json::{Map, Value, json};
 
 use crate::ids::TenantId;
 
+/// The namespace unless the deployment names its own (the template uses `Hookline/<stack name>`, so two
+/// stacks in one account and region do not add up each other's metrics).
 pub const NAMESPACE: &str = "Hookline";
+
+/// How a deployment publishes its metrics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetricsConfig {
+    pub namespace: String,
+    /// Also per tenant: one more billed metric per tenant and name.
+    pub by_tenant: bool,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        Self { namespace: NAMESPACE.to_owned(), by_tenant: false }
+    }
+}
 /// The dimension a tenant's metrics carry when per-tenant metrics are on.
 pub const TENANT_DIMENSION: &str = "TenantId";
 
@@ -84,25 +100,34 @@ impl Sink for Buffer {
 pub struct Metrics {
     sink: Arc<dyn Sink>,
     recorded: Option<Arc<Buffer>>,
+    namespace: Arc<str>,
     by_tenant: bool,
 }
 
 impl fmt::Debug for Metrics {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Metrics").field("by_tenant", &self.by_tenant).finish_non_exhaustive()
+        f.debug_struct("Metrics")
+            .field("namespace", &self.namespace)
+            .field("by_tenant", &self.by_tenant)
+            .finish_non_exhaustive()
     }
 }
 
 impl Metrics {
-    /// To stdout; `by_tenant` adds a per-tenant dimension set (one more metric per tenant, billed).
-    pub fn stdout(by_tenant: bool) -> Self {
-        Self { sink: Arc::new(Stdout), recorded: None, by_tenant }
+    /// To stdout, where Lambda ships them to CloudWatch Logs.
+    pub fn stdout(config: &MetricsConfig) -> Self {
+        Self {
+            sink: Arc::new(Stdout),
+            recorded: None,
+            namespace: config.namespace.as_str().into(),
+            by_tenant: config.by_tenant,
+        }
     }
 
     /// Keeps the documents in memory, for tests.
     pub fn recording(by_tenant: bool) -> Self {
         let buffer = Arc::new(Buffer::default());
-        Self { sink: buffer.clone(), recorded: Some(buffer), by_tenant }
+        Self { sink: buffer.clone(), recorded: Some(buffer), namespace: NAMESPACE.into(), by_tenant }
     }
 
     /// The documents recorded so far (empty unless made by [`Metrics::recording`]).
@@ -133,7 +158,7 @@ impl Metrics {
             "_aws".into(),
             json!({
                 "Timestamp": now_ms,
-                "CloudWatchMetrics": [{ "Namespace": NAMESPACE, "Dimensions": dimensions, "Metrics": definitions }],
+                "CloudWatchMetrics": [{ "Namespace": &*self.namespace, "Dimensions": dimensions, "Metrics": definitions }],
             }),
         );
         // The tenant is always there to search by in Logs Insights, a dimension only when asked for.
@@ -192,5 +217,12 @@ mod tests {
         let doc = &metrics.recorded()[0];
         assert!(doc.get("DeliveriesRetried").is_none());
         assert_eq!(doc["_aws"]["CloudWatchMetrics"][0]["Metrics"].as_array().map(Vec::len), Some(1));
+    }
+
+    #[test]
+    fn a_deployment_can_name_its_own_namespace() {
+        let config = MetricsConfig { namespace: "Hookline/prod".into(), by_tenant: false };
+        let metrics = Metrics { sink: Arc::new(Buffer::default()), ..Metrics::stdout(&config) };
+        assert_eq!(format!("{metrics:?}"), r#"Metrics { namespace: "Hookline/prod", by_tenant: false, .. }"#);
     }
 }

@@ -97,13 +97,13 @@ impl Stack {
             sender: sender.clone(),
             // Metrics are recorded, not printed (see `delivery` below).
             settings: IngestSettings {
-                metrics: Metrics::recording(config.metrics_by_tenant),
+                metrics: Metrics::recording(config.metrics.by_tenant),
                 ..config.ingest_settings()
             },
         };
         // Metrics are recorded, not printed: tests can read them, and the test output stays readable.
         let delivery = DeliveryDeps::new(store, sender, queue, SystemClock, config.delivery_settings())
-            .with_metrics(Metrics::recording(config.metrics_by_tenant));
+            .with_metrics(Metrics::recording(config.metrics.by_tenant));
         let mut source = EventSource::new(&aws, &config.delivery_queue_url).await?;
         source.wait_seconds = 0;
         let NewTenant { tenant, token, .. } =

@@ -57,7 +57,7 @@ async fn deps(status: u16) -> (Deps, TenantId, EndpointId) {
         concurrency: 2,
         endpoint_concurrency: 2,
         disable_after: std::time::Duration::from_secs(5 * 86_400),
-        metrics_by_tenant: false,
+        metrics: Default::default(),
     };
     let sender = FixedSender { status, sent: Arc::default() };
     let deps = DeliveryDeps::new(

@@ -9,7 +9,7 @@ use tracing::{Instrument as _, error, info, info_span, warn};
 
 pub use self::rules::{Verdict, judge};
 use crate::clock::{Clock, rfc3339};
-use crate::metrics::{Metric, Metrics};
+use crate::metrics::{Metric, Metrics, MetricsConfig};
 use crate::model::{DeliveryState, Endpoint, ErrorCode};
 use crate::queue::{DeliveryQueue, QueueError};
 use crate::retry::RetrySchedule;
@@ -28,8 +28,8 @@ pub struct DeliverySettings {
     pub endpoint_concurrency: usize,
     /// An endpoint failing without a single success for this long is disabled.
     pub disable_after: Duration,
-    /// Whether metrics also carry a per-tenant dimension.
-    pub metrics_by_tenant: bool,
+    /// Where the metrics go, and whether per tenant too.
+    pub metrics: MetricsConfig,
 }
 
 /// Everything a delivery needs, generic over the ports so unit tests run on in-memory fakes.
@@ -48,7 +48,7 @@ impl<S, H, Q, C> DeliveryDeps<S, H, Q, C> {
     /// Deps that write their metrics to stdout, where Lambda ships them to CloudWatch.
     pub fn new(store: S, sender: H, queue: Q, clock: C, settings: DeliverySettings) -> Self {
         let in_flight = InFlight::new(settings.endpoint_concurrency);
-        let metrics = Metrics::stdout(settings.metrics_by_tenant);
+        let metrics = Metrics::stdout(&settings.metrics);
         Self { store, sender, queue, clock, settings, in_flight, metrics }
     }
 

@@ -87,7 +87,7 @@ async fn fixture(schedule: &str, outcomes: Vec<Result<WebhookResponse, SendFailu
         concurrency: 4,
         endpoint_concurrency: 1,
         disable_after: FIVE_DAYS,
-        metrics_by_tenant: false,
+        metrics: Default::default(),
     };
     let deps = DeliveryDeps::new(
         store,

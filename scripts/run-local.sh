@@ -36,7 +36,9 @@ export HOOKLINE_TABLE_NAME="$(grep '^HOOKLINE_TABLE_NAME=' "$STATE/functions.env
 
 log "creating a tenant and its API key: hookline tenant create --name local"
 TENANT="$("$HOOKLINE" tenant create --name local)"
-echo "$TENANT"
+# The key and the endpoint's secret go to files, not to the terminal or a CI log.
+json_field() { "$VENV/bin/python" -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
+echo "tenant $(json_field tenant_id <<<"$TENANT"), key in .local/api-key"
 KEY="$("$VENV/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["api_key"])' <<<"$TENANT")"
 echo "$KEY" > "$STATE/api-key"
 AUTH="Authorization: Bearer $KEY"
@@ -65,7 +67,7 @@ API="http://127.0.0.1:$LAMBDA_PORT/lambda-url/ingest"
 log "registering the receiver as an endpoint: POST $API/v1/endpoints"
 ENDPOINT="$(curl -sS --fail-with-body -X POST "$API/v1/endpoints" -H "$AUTH" -H 'content-type: application/json' \
   -d "{\"url\":\"http://127.0.0.1:$RECEIVER_PORT/webhooks\",\"event_types\":[\"invoice.*\"],\"description\":\"local receiver\"}")"
-echo "$ENDPOINT"
+echo "endpoint $(json_field id <<<"$ENDPOINT") for http://127.0.0.1:$RECEIVER_PORT/webhooks"
 # Written aside and renamed into place: the receiver must never read a half-written secret.
 "$VENV/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["secret"])' <<<"$ENDPOINT" > "$STATE/receiver.secret.new"
 mv "$STATE/receiver.secret.new" "$STATE/receiver.secret"
@@ -84,6 +86,15 @@ if ! grep -q "signature verified" "$STATE/receiver.log"; then
   exit 1
 fi
 log "delivered and verified"
+
+# The CLI against the running pipeline: the attempt log, and the probe, which fails (exit 2) unless
+# the receiver refuses a forged signature and a stale timestamp.
+export HOOKLINE_API_URL="$API" HOOKLINE_API_KEY="$KEY"
+ENDPOINT_ID="$("$VENV/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["id"])' <<<"$ENDPOINT")"
+log "hookline attempts $ENDPOINT_ID"
+"$HOOKLINE" attempts "$ENDPOINT_ID" --compact
+log "hookline probe $ENDPOINT_ID"
+"$HOOKLINE" probe "$ENDPOINT_ID" --compact
 $CHECK_ONLY && exit 0
 
 cat <<MSG
@@ -94,7 +105,11 @@ Hookline is running locally. Your API key is in .local/api-key. Send your own ev
   curl -X POST $API/v1/events -H "Authorization: Bearer \$HOOKLINE_API_KEY" \\
     -H 'content-type: application/json' -d '{"event_type":"invoice.paid","payload":{"amount":1}}'
 
-The API is described by $API/v1/openapi.yaml.
+The API is described by $API/v1/openapi.yaml. Or use the CLI (target/debug/hookline):
+
+  export HOOKLINE_API_URL=$API HOOKLINE_API_KEY=\$(cat .local/api-key)
+  target/debug/hookline send --type invoice.paid --payload '{"amount": 1}'
+  target/debug/hookline tail $ENDPOINT_ID
 
 Deliveries print above; logs are in .local/ (lambda.log, event-source.log, moto.log).
 Ctrl-C stops everything.

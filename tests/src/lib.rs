@@ -17,11 +17,13 @@ use hookline::metrics::Metrics;
 use hookline::model::Attempt;
 use hookline::queue::sqs::SqsQueue;
 use hookline::sender::HttpSender;
+use hookline::signing::Secret;
 use hookline::store::AttemptStore;
 use hookline::store::dynamo::DynamoStore;
 use hookline::tenancy::Tenant;
 use hookline_local::event_source::{EventSource, Invoke, PollOutcome};
 use hookline_local::provision::{Provisioned, Template, provision};
+use hookline_local::receiver::{Behaviour, Receiver};
 use lambda_http::RequestExt as _;
 use serde_json::Value;
 
@@ -157,6 +159,28 @@ impl Stack {
         Answer { status, body, headers: response.headers().clone() }
     }
 
+    /// Registers `receiver` as an endpoint of the stack's tenant (with any `extra` fields) and gives it the
+    /// secret to verify with; the endpoint as the API answered.
+    pub async fn subscribe(&self, receiver: &Receiver, extra: Value) -> anyhow::Result<Value> {
+        let mut body = serde_json::json!({ "url": receiver.url("/hooks") });
+        if let (Some(body), Some(extra)) = (body.as_object_mut(), extra.as_object()) {
+            body.extend(extra.clone());
+        }
+        let (status, endpoint) = self.post("/v1/endpoints", &body.to_string()).await;
+        anyhow::ensure!(status == 201, "creating the endpoint answered {status}: {endpoint}");
+        let secret = endpoint["secret"].as_str().context("no secret in the answer")?;
+        receiver.set_secret(Secret::parse(secret)?);
+        Ok(endpoint)
+    }
+
+    /// Sends one event as the stack's tenant; its message id.
+    pub async fn send_event(&self, event_type: &str, payload: Value) -> anyhow::Result<String> {
+        let event = serde_json::json!({ "event_type": event_type, "payload": payload });
+        let (status, accepted) = self.post("/v1/events", &event.to_string()).await;
+        anyhow::ensure!(status == 202, "sending the event answered {status}: {accepted}");
+        Ok(accepted["id"].as_str().context("no id in the answer")?.to_owned())
+    }
+
     /// `POST` as the stack's tenant.
     pub async fn post(&self, path: &str, body: &str) -> (u16, Value) {
         let answer = self.call("POST", path, Some(&self.token), &[], body).await;
@@ -211,6 +235,11 @@ impl Stack {
         let id = hookline::ids::MessageId::parse(message_id)?;
         Ok(self.delivery.store.attempts_for_message(&self.tenant.id, &id).await?)
     }
+}
+
+/// A receiver on 127.0.0.1, on a free port.
+pub async fn receiver(behaviour: Behaviour) -> anyhow::Result<Receiver> {
+    Receiver::start(std::net::SocketAddr::from(([127, 0, 0, 1], 0)), behaviour).await
 }
 
 /// Holds every answer the tests see to `openapi/openapi.yaml`: its status must be documented for the

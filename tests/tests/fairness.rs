@@ -2,35 +2,25 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "a test that cannot set up should fail loudly")]
 
 use std::collections::BTreeSet;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use hookline::model::DeliveryState;
-use hookline::signing::Secret;
 use hookline::ssrf::{AddressPolicy, ScriptedLookup, UrlGuard};
 use hookline_local::receiver::{Behaviour, Receiver};
 use hookline_tests::Stack;
 use serde_json::{Value, json};
 
 async fn receiver(behaviour: Behaviour) -> Receiver {
-    Receiver::start("127.0.0.1:0".parse::<SocketAddr>().unwrap(), behaviour).await.unwrap()
+    hookline_tests::receiver(behaviour).await.unwrap()
 }
 
 async fn subscribe(stack: &Stack, receiver: &Receiver, extra: Value) -> Value {
-    let mut body = json!({ "url": receiver.url("/hooks") });
-    body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
-    let (status, endpoint) = stack.post("/v1/endpoints", &body.to_string()).await;
-    assert_eq!(status, 201, "{endpoint}");
-    receiver.set_secret(Secret::parse(endpoint["secret"].as_str().unwrap()).unwrap());
-    endpoint
+    stack.subscribe(receiver, extra).await.unwrap()
 }
 
 async fn send_event(stack: &Stack, n: u32) -> String {
-    let event = json!({ "event_type": "invoice.paid", "payload": { "n": n } });
-    let (status, accepted) = stack.post("/v1/events", &event.to_string()).await;
-    assert_eq!(status, 202, "{accepted}");
-    accepted["id"].as_str().unwrap().to_owned()
+    stack.send_event("invoice.paid", json!({ "n": n })).await.unwrap()
 }
 
 #[tokio::test]

@@ -1,34 +1,22 @@
 //! Ingest → SQS → delivery → a receiver on 127.0.0.1, through the real SDK clients against the emulator.
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "a test that cannot set up should fail loudly")]
 
-use std::net::SocketAddr;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use hookline::metrics::Metric;
 use hookline::model::{DeliveryState, ErrorCode};
-use hookline::signing::Secret;
 use hookline_local::receiver::{Behaviour, Receiver};
 use hookline_tests::Stack;
 use serde_json::{Value, json};
 
-const LOOPBACK: &str = "127.0.0.1:0";
-
 async fn receiver(behaviour: Behaviour) -> Receiver {
-    Receiver::start(LOOPBACK.parse::<SocketAddr>().unwrap(), behaviour).await.unwrap()
+    hookline_tests::receiver(behaviour).await.unwrap()
 }
 
 /// Registers the receiver as an endpoint and hands it the secret it must verify with.
 async fn subscribe(stack: &Stack, receiver: &Receiver) -> Value {
-    let (status, endpoint) = stack
-        .post(
-            "/v1/endpoints",
-            &json!({ "url": receiver.url("/hooks"), "event_types": ["invoice.*"] }).to_string(),
-        )
-        .await;
-    assert_eq!(status, 201, "{endpoint}");
-    receiver.set_secret(Secret::parse(endpoint["secret"].as_str().unwrap()).unwrap());
-    endpoint
+    stack.subscribe(receiver, json!({ "event_types": ["invoice.*"] })).await.unwrap()
 }
 
 async fn send_event(stack: &Stack) -> String {

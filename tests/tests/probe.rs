@@ -2,15 +2,13 @@
 //! HTTP sender to receivers on 127.0.0.1, and nothing of it lands in the attempt log.
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "a test that cannot set up should fail loudly")]
 
-use std::net::SocketAddr;
-
 use hookline::signing::Secret;
 use hookline_local::receiver::{Behaviour, Receiver};
 use hookline_tests::Stack;
 use serde_json::{Value, json};
 
 async fn receiver() -> Receiver {
-    Receiver::start("127.0.0.1:0".parse::<SocketAddr>().unwrap(), Behaviour::default()).await.unwrap()
+    hookline_tests::receiver(Behaviour::default()).await.unwrap()
 }
 
 /// Registers `url` and returns the endpoint's id and secret.

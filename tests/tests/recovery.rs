@@ -3,33 +3,24 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "a test that cannot set up should fail loudly")]
 
 use std::collections::BTreeSet;
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use hookline::clock::{Clock as _, SystemClock, rfc3339};
 use hookline::model::{DeliveryState, ErrorCode};
-use hookline::signing::Secret;
 use hookline_local::receiver::{Behaviour, Receiver};
 use hookline_tests::Stack;
 use serde_json::{Value, json};
 
 async fn receiver(behaviour: Behaviour) -> Receiver {
-    Receiver::start("127.0.0.1:0".parse::<SocketAddr>().unwrap(), behaviour).await.unwrap()
+    hookline_tests::receiver(behaviour).await.unwrap()
 }
 
 async fn subscribe(stack: &Stack, receiver: &Receiver) -> String {
-    let body = json!({ "url": receiver.url("/hooks") }).to_string();
-    let (status, endpoint) = stack.post("/v1/endpoints", &body).await;
-    assert_eq!(status, 201, "{endpoint}");
-    receiver.set_secret(Secret::parse(endpoint["secret"].as_str().unwrap()).unwrap());
-    endpoint["id"].as_str().unwrap().to_owned()
+    stack.subscribe(receiver, json!({})).await.unwrap()["id"].as_str().unwrap().to_owned()
 }
 
 async fn send_event(stack: &Stack, n: u32) -> String {
-    let event = json!({ "event_type": "invoice.paid", "payload": { "n": n } });
-    let (status, accepted) = stack.post("/v1/events", &event.to_string()).await;
-    assert_eq!(status, 202, "{accepted}");
-    accepted["id"].as_str().unwrap().to_owned()
+    stack.send_event("invoice.paid", json!({ "n": n })).await.unwrap()
 }
 
 /// Polls until the message's latest recorded attempt is in `state`.

@@ -1,7 +1,6 @@
 //! Dead letters back to work: the copy redrive through the real SQS client against the emulator.
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "a test that cannot set up should fail loudly")]
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use hookline::model::DeliveryState;
@@ -12,8 +11,7 @@ use hookline_tests::Stack;
 use serde_json::{Value, json};
 
 async fn receiver(fail_first: usize) -> Receiver {
-    let behaviour = Behaviour { fail_first, ..Behaviour::default() };
-    Receiver::start("127.0.0.1:0".parse::<SocketAddr>().unwrap(), behaviour).await.unwrap()
+    hookline_tests::receiver(Behaviour { fail_first, ..Behaviour::default() }).await.unwrap()
 }
 
 /// Subscribes the receiver for `key`'s tenant and sends one event; the message id.

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::{ArgGroup, Args, Subcommand};
-use hookline::tenancy::ApiKeyToken;
+use hookline_core::tenancy::ApiKeyToken;
 use reqwest::Method;
 use serde_json::{Value, json};
 

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use anyhow::bail;
 use clap::{Args, Subcommand};
-use hookline::ids::TenantId;
-use hookline::queue::redrive::Redrive;
+use hookline_aws::redrive::Redrive;
+use hookline_core::ids::TenantId;
 use serde_json::{Value, json};
 
 #[derive(Debug, Args)]
@@ -49,7 +49,7 @@ pub enum DlqCommand {
 }
 
 pub async fn run(command: DlqCommand) -> anyhow::Result<Value> {
-    let aws = hookline::aws_config().await;
+    let aws = hookline_aws::aws_config().await;
     let redrive = |queues: &Queues| Redrive::from_sdk(&aws, &queues.dlq_url, &queues.queue_url);
     Ok(match command {
         DlqCommand::Count { queues } => json!({ "waiting": redrive(&queues).waiting().await? }),

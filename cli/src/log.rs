@@ -4,7 +4,7 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use clap::{Args, Subcommand, ValueEnum};
-use hookline::clock::rfc3339;
+use hookline_core::time::rfc3339;
 use reqwest::Method;
 use serde_json::Value;
 
@@ -41,7 +41,7 @@ pub fn when_at(text: &str, now_ms: i64) -> Result<When, String> {
         let ms = i64::try_from(duration.as_millis()).unwrap_or(i64::MAX);
         return Ok(When(now_ms.saturating_sub(ms).max(0)));
     }
-    hookline::api::parse_time("time", text).map(When).map_err(|_| {
+    hookline_core::time::parse_time("time", text).map(When).map_err(|_| {
         format!("`{text}` is neither an RFC 3339 time (2025-01-31T12:00:00Z) nor a duration ago (90s, 15m, 1h, 7d)")
     })
 }

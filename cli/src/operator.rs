@@ -3,13 +3,13 @@
 
 use anyhow::{Context as _, bail};
 use clap::Subcommand;
-use hookline::api::{ApiKeyView, TenantView};
-use hookline::auth::{NewTenant, create_tenant};
 use hookline::clock::{Clock as _, SystemClock};
-use hookline::ids::{ApiKeyId, TenantId};
-use hookline::store::dynamo::DynamoStore;
 use hookline::store::{ApiKeyStore as _, TenantStore as _};
-use hookline::tenancy::ApiKey;
+use hookline::tenants::{NewTenant, create_tenant};
+use hookline_api::{ApiKeyView, TenantView};
+use hookline_aws::dynamo::DynamoStore;
+use hookline_core::ids::{ApiKeyId, TenantId};
+use hookline_core::tenancy::ApiKey;
 use serde_json::{Value, json};
 
 #[derive(Debug, Subcommand)]
@@ -68,7 +68,7 @@ pub async fn run(table: &str, operation: Operation) -> anyhow::Result<Value> {
     if table.is_empty() {
         bail!("give the table with --table or HOOKLINE_TABLE_NAME (the stack's TableName output)");
     }
-    let aws = hookline::aws_config().await;
+    let aws = hookline_aws::aws_config().await;
     // Retention only matters for messages and attempts, which the CLI does not write.
     let store = DynamoStore::from_sdk(&aws, table, 30);
     let now = SystemClock.now_ms();

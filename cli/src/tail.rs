@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use anyhow::bail;
 use clap::Args;
-use hookline::clock::rfc3339;
+use hookline_core::time::rfc3339;
 use serde_json::Value;
 
 use crate::client::{ApiError, Client};
@@ -55,7 +55,7 @@ pub struct Attempt {
 impl Attempt {
     pub fn of(raw: Value) -> Option<Self> {
         let id = raw["id"].as_str()?.to_owned();
-        let started_ms = hookline::api::parse_time("started_at", raw["started_at"].as_str()?).ok()?;
+        let started_ms = hookline_core::time::parse_time("started_at", raw["started_at"].as_str()?).ok()?;
         Some(Self { id, started_ms, raw })
     }
 

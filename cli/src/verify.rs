@@ -1,7 +1,7 @@
 //! Why a saved webhook request does or does not verify: the diagnosis behind `hookline verify`.
 //!
 //! Pure: given the secret as typed, the headers and the raw body, it decides with
-//! [`hookline::signing::verify`] (so "valid" means exactly what a Standard Webhooks receiver accepts), and
+//! [`hookline_core::signing::verify`] (so "valid" means exactly what a Standard Webhooks receiver accepts), and
 //! when that fails it finds every reason it can: missing headers, a malformed secret or one used without
 //! decoding, a stale, future or millisecond timestamp, no `v1` signature, a body changed after signing.
 
@@ -11,7 +11,7 @@ mod variants;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use hmac::{Hmac, KeyInit as _, Mac as _};
-use hookline::signing::{self, HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP, Secret, SecretError};
+use hookline_core::signing::{self, HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP, Secret, SecretError};
 use sha2::Sha256;
 
 pub use variants::Change;

@@ -7,7 +7,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context as _, bail};
 use clap::{ArgGroup, Args};
-use hookline::signing::DEFAULT_TOLERANCE_SECS;
+use hookline_core::signing::DEFAULT_TOLERANCE_SECS;
 
 use crate::verify::{Window, diagnose, input};
 

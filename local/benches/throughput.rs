@@ -19,21 +19,33 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt as _;
 use hookline::clock::SystemClock;
-use hookline::delivery::{DeliveryDeps, DeliverySettings, ReceivedTask, deliver};
-use hookline::event_type::{EventFilter, EventType};
-use hookline::ids::{MessageId, TenantId};
+use hookline::delivery::{Delivery, DeliverySettings, ReceivedTask};
 use hookline::metrics::Metrics;
-use hookline::model::Endpoint;
-use hookline::queue::memory::MemoryQueue;
-use hookline::retry::RetrySchedule;
-use hookline::sender::{HttpSender, HttpSettings};
-use hookline::signing::Secret;
-use hookline::ssrf::AddressPolicy;
+use hookline::ports::Ports;
 use hookline::store::EndpointStore as _;
-use hookline::store::memory::MemoryStore;
-use hookline::task::{Deliver, DeliveryTask};
+use hookline::testing::{MemoryQueue, MemoryStore};
+use hookline_aws::emf::{EmfMetrics, MetricsConfig};
+use hookline_aws::http_sender::{HttpSender, HttpSettings};
+use hookline_core::address_policy::AddressPolicy;
+use hookline_core::event_types::{EventFilter, EventType};
+use hookline_core::ids::{MessageId, TenantId};
+use hookline_core::model::Endpoint;
+use hookline_core::retry::RetrySchedule;
+use hookline_core::signing::Secret;
+use hookline_core::task::{Deliver, DeliveryTask};
 use hookline_local::receiver::{Behaviour, Receiver};
 use sha2::{Digest, Sha256};
+
+/// The real sender and clock over the in-memory store and queue.
+#[derive(Debug)]
+struct BenchPorts;
+
+impl Ports for BenchPorts {
+    type Store = MemoryStore;
+    type Queue = MemoryQueue;
+    type Sender = HttpSender;
+    type Clock = SystemClock;
+}
 
 const DELIVERIES: usize = 5_000;
 const IN_FLIGHT: usize = 32;
@@ -72,16 +84,18 @@ async fn delivery_path() {
         concurrency: IN_FLIGHT,
         endpoint_concurrency: IN_FLIGHT,
         disable_after: Duration::from_secs(5 * 86_400),
-        metrics: Default::default(),
+        // The EMF documents are built, not printed.
+        metrics: Metrics::new(EmfMetrics::with_writer(&MetricsConfig::default(), |line| {
+            black_box(line);
+        })),
     };
-    let deps = DeliveryDeps::new(
+    let deps = Delivery::<BenchPorts>::new(
         store,
-        HttpSender::new(http).unwrap(),
         MemoryQueue::default(),
+        HttpSender::new(http).unwrap(),
         SystemClock,
         settings,
-    )
-    .with_metrics(Metrics::recording(false)); // the EMF documents are built, not printed
+    );
     let tasks: Vec<String> = (0..DELIVERIES)
         .map(|_| {
             DeliveryTask::from(Deliver::first(
@@ -116,16 +130,13 @@ async fn delivery_path() {
         "  ratio                                          {:>9.2} (target ≥ 0.8)",
         rate(hookline) / rate(baseline)
     );
-    assert_eq!(deps.store.all_attempts().len(), ROUNDS * DELIVERIES + 200, "every delivery recorded");
+    assert_eq!(deps.store().all_attempts().len(), ROUNDS * DELIVERIES + 200, "every delivery recorded");
 }
 
-async fn run_hookline(
-    deps: &DeliveryDeps<MemoryStore, HttpSender, MemoryQueue, SystemClock>,
-    tasks: &[String],
-) -> Duration {
+async fn run_hookline(deps: &Delivery<BenchPorts>, tasks: &[String]) -> Duration {
     let started = Instant::now();
     futures::stream::iter(tasks)
-        .map(|task| deliver(deps, ReceivedTask { body: task, receipt_handle: "rh", receive_count: 1 }))
+        .map(|task| deps.deliver(ReceivedTask { body: task, receipt_handle: "rh", receive_count: 1 }))
         .buffer_unordered(IN_FLIGHT)
         .collect::<Vec<_>>()
         .await;

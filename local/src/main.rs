@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context as _, anyhow};
 use clap::{Parser, Subcommand};
-use hookline::signing::Secret;
+use hookline_core::signing::Secret;
 use hookline_local::event_source::{EventSource, HttpInvoke};
 use hookline_local::provision::{Template, provision};
 use hookline_local::receiver::{Behaviour, Received, Receiver};
@@ -63,8 +63,8 @@ fn parse_pair(text: &str) -> Result<(String, String), String> {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    hookline::telemetry::init();
-    let aws = hookline::aws_config().await;
+    hookline_aws::telemetry::init();
+    let aws = hookline_aws::aws_config().await;
     match Cli::parse().command {
         Command::Provision { template, prefix, overrides, env_file } => {
             let overrides: BTreeMap<String, String> = overrides.into_iter().collect();

@@ -281,5 +281,4 @@ async fn create_table(
 }
 
 #[cfg(test)]
-#[path = "provision_tests.rs"]
 mod tests;

@@ -12,7 +12,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::any;
 use bytes::Bytes;
-use hookline::signing::{
+use hookline_core::signing::{
     DEFAULT_TOLERANCE_SECS, HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP, Secret, VerifyError, verify,
 };
 use tokio::net::TcpListener;

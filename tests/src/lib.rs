@@ -8,27 +8,28 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use aws_lambda_events::event::sqs::SqsEvent;
-use hookline::auth::{NewTenant, create_tenant};
+use hookline::app::{App, AppSettings};
 use hookline::clock::{Clock as _, SystemClock};
-use hookline::config::Config;
-use hookline::delivery::DeliveryDeps;
-use hookline::ingest::{IngestDeps, IngestSettings};
-use hookline::metrics::Metrics;
-use hookline::model::Attempt;
-use hookline::queue::sqs::SqsQueue;
-use hookline::sender::HttpSender;
-use hookline::signing::Secret;
-use hookline::store::AttemptStore;
-use hookline::store::dynamo::DynamoStore;
-use hookline::tenancy::Tenant;
+use hookline::delivery::{Delivery, DeliverySettings};
+use hookline::store::AttemptStore as _;
+use hookline::tenants::{NewTenant, create_tenant};
+use hookline::testing::RecordedMetrics;
+use hookline_aws::AwsPorts;
+use hookline_aws::config::Config;
+use hookline_aws::dynamo::DynamoStore;
+use hookline_aws::http_sender::HttpSender;
+use hookline_aws::sqs::SqsQueue;
+use hookline_core::model::Attempt;
+use hookline_core::signing::Secret;
+use hookline_core::tenancy::Tenant;
 use hookline_local::event_source::{EventSource, Invoke, PollOutcome};
 use hookline_local::provision::{Provisioned, Template, provision};
 use hookline_local::receiver::{Behaviour, Receiver};
 use lambda_http::RequestExt as _;
 use serde_json::Value;
 
-pub type Ingest = IngestDeps<DynamoStore, SqsQueue, SystemClock>;
-pub type Delivery = DeliveryDeps<DynamoStore, HttpSender, SqsQueue, SystemClock>;
+pub type Ingest = App<AwsPorts>;
+pub type Deliveries = Delivery<AwsPorts>;
 
 #[derive(Debug)]
 pub struct Stack {
@@ -36,7 +37,10 @@ pub struct Stack {
     pub made: Provisioned,
     pub config: Config,
     pub ingest: Ingest,
-    pub delivery: Delivery,
+    pub delivery: Deliveries,
+    /// What both functions emitted (recorded, not printed, so tests can read them and the output stays
+    /// readable).
+    pub metrics: RecordedMetrics,
     pub source: EventSource,
     /// A tenant made for the test, whose key [`Stack::post`] and friends send.
     pub tenant: Tenant,
@@ -74,7 +78,7 @@ impl Stack {
             std::env::var("AWS_ENDPOINT_URL").is_ok_and(|url| url.starts_with("http://127.0.0.1")),
             "AWS_ENDPOINT_URL must point at the local emulator: run the tests with scripts/test.sh"
         );
-        let aws = hookline::aws_config().await;
+        let aws = hookline_aws::aws_config().await;
         let mut overrides: BTreeMap<String, String> = [
             ("AllowHttpEndpoints", "true"),
             ("AllowedPrivateCidrs", "127.0.0.0/8"),
@@ -84,7 +88,8 @@ impl Stack {
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .collect();
         overrides.extend(parameters.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
-        let prefix = format!("t{}", hookline::ids::EndpointId::generate().as_str().trim_start_matches("ep_"));
+        let prefix =
+            format!("t{}", hookline_core::ids::EndpointId::generate().as_str().trim_start_matches("ep_"));
         let template = Template::load(&repo_root().join("infra/template.yaml"))?;
         let made = provision(&aws, &template, &prefix, &overrides).await.context("provisioning")?;
         let config = Config::from_lookup(|name| made.env.get(name).cloned())?;
@@ -92,32 +97,33 @@ impl Stack {
         let store = DynamoStore::from_sdk(&aws, &config.table_name, config.retention_days);
         let queue = SqsQueue::from_sdk(&aws, &config.delivery_queue_url);
         let sender = HttpSender::new(config.http_settings())?;
-        let ingest = IngestDeps {
-            store: store.clone(),
-            queue: queue.clone(),
-            clock: SystemClock,
-            sender: sender.clone(),
-            // Metrics are recorded, not printed (see `delivery` below).
-            settings: IngestSettings {
-                metrics: Metrics::recording(config.metrics.by_tenant),
-                ..config.ingest_settings()
-            },
-        };
-        // Metrics are recorded, not printed: tests can read them, and the test output stays readable.
-        let delivery = DeliveryDeps::new(store, sender, queue, SystemClock, config.delivery_settings())
-            .with_metrics(Metrics::recording(config.metrics.by_tenant));
+        let metrics = RecordedMetrics::default();
+        let ingest = App::new(
+            store.clone(),
+            queue.clone(),
+            sender.clone(),
+            SystemClock,
+            AppSettings { metrics: metrics.metrics(), ..config.app_settings() },
+        );
+        let delivery = Delivery::new(
+            store,
+            queue,
+            sender,
+            SystemClock,
+            DeliverySettings { metrics: metrics.metrics(), ..config.delivery_settings() },
+        );
         let mut source = EventSource::new(&aws, &config.delivery_queue_url).await?;
         source.wait_seconds = 0;
         let NewTenant { tenant, token, .. } =
-            create_tenant(&ingest.store, "test", SystemClock.now_ms()).await?;
+            create_tenant(ingest.store(), "test", SystemClock.now_ms()).await?;
         let token = token.expose().to_owned();
-        Ok(Self { aws, made, config, ingest, delivery, source, tenant, token })
+        Ok(Self { aws, made, config, ingest, delivery, metrics, source, tenant, token })
     }
 
     /// Another tenant on the same stack, and its key.
     pub async fn other_tenant(&self, name: &str) -> anyhow::Result<(Tenant, String)> {
         let NewTenant { tenant, token, .. } =
-            create_tenant(&self.ingest.store, name, SystemClock.now_ms()).await?;
+            create_tenant(self.ingest.store(), name, SystemClock.now_ms()).await?;
         Ok((tenant, token.expose().to_owned()))
     }
 
@@ -232,8 +238,8 @@ impl Stack {
     }
 
     pub async fn attempts(&self, message_id: &str) -> anyhow::Result<Vec<Attempt>> {
-        let id = hookline::ids::MessageId::parse(message_id)?;
-        Ok(self.delivery.store.attempts_for_message(&self.tenant.id, &id).await?)
+        let id = hookline_core::ids::MessageId::parse(message_id)?;
+        Ok(self.delivery.store().attempts_for_message(&self.tenant.id, &id).await?)
     }
 }
 
@@ -247,11 +253,11 @@ pub async fn receiver(behaviour: Behaviour) -> anyhow::Result<Receiver> {
 /// for every path, in the document's description.
 fn check_documented(method: &str, path: &str, status: u16, body: &Value) -> Result<(), String> {
     static SPEC: std::sync::OnceLock<serde_yaml::Value> = std::sync::OnceLock::new();
-    let spec = SPEC.get_or_init(|| serde_yaml::from_str(hookline_ingest::OPENAPI).unwrap_or_default());
+    let spec = SPEC.get_or_init(|| serde_yaml::from_str(hookline_api::OPENAPI).unwrap_or_default());
     let method: http::Method = method.parse().map_err(|_| format!("bad method {method}"))?;
     let path = path.trim_end_matches('/');
-    let Ok(matched) = hookline_ingest::routes::resolve(&method, path) else { return Ok(()) };
-    let route = hookline_ingest::routes::ROUTES
+    let Ok(matched) = hookline_api::routes::resolve(&method, path) else { return Ok(()) };
+    let route = hookline_api::routes::ROUTES
         .iter()
         .find(|r| r.operation == matched.operation)
         .ok_or_else(|| format!("no route for {method} {path}"))?;
@@ -268,7 +274,7 @@ fn check_documented(method: &str, path: &str, status: u16, body: &Value) -> Resu
 
 /// Invokes the delivery handler in this process with the event JSON the event source built.
 #[derive(Debug)]
-pub struct InProcess<'a>(pub &'a Delivery);
+pub struct InProcess<'a>(pub &'a Deliveries);
 
 impl Invoke for InProcess<'_> {
     async fn invoke(&self, event: Value) -> anyhow::Result<Value> {

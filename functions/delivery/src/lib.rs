@@ -6,26 +6,17 @@ use futures::StreamExt as _;
 use lambda_runtime::LambdaEvent;
 use tracing::warn;
 
-use hookline::clock::Clock;
-use hookline::delivery::{DeliveryDeps, Disposition, ReceivedTask, deliver};
-use hookline::queue::DeliveryQueue;
-use hookline::sender::WebhookSender;
-use hookline::store::{AttemptStore, EndpointStore, RateLimiter};
+use hookline::delivery::{Delivery, Disposition, ReceivedTask};
+use hookline::ports::Ports;
 
-pub async fn handle<S, H, Q, C>(
-    deps: &DeliveryDeps<S, H, Q, C>,
+pub async fn handle<P: Ports>(
+    delivery: &Delivery<P>,
     event: LambdaEvent<SqsEvent>,
-) -> Result<SqsBatchResponse, lambda_runtime::Error>
-where
-    S: EndpointStore + AttemptStore + RateLimiter,
-    H: WebhookSender,
-    Q: DeliveryQueue,
-    C: Clock,
-{
+) -> Result<SqsBatchResponse, lambda_runtime::Error> {
     // Records are moved into their futures: borrowed ones trip the compiler's Send inference.
     let outcomes: Vec<(SqsMessage, Disposition)> =
-        futures::stream::iter(event.payload.records.into_iter().map(|record| process(deps, record)))
-            .buffer_unordered(deps.settings.concurrency)
+        futures::stream::iter(event.payload.records.into_iter().map(|record| process(delivery, record)))
+            .buffer_unordered(delivery.settings().concurrency)
             .collect()
             .await;
     let failed: Vec<BatchItemFailure> = outcomes
@@ -38,13 +29,7 @@ where
     Ok(response)
 }
 
-async fn process<S, H, Q, C>(deps: &DeliveryDeps<S, H, Q, C>, record: SqsMessage) -> (SqsMessage, Disposition)
-where
-    S: EndpointStore + AttemptStore + RateLimiter,
-    H: WebhookSender,
-    Q: DeliveryQueue,
-    C: Clock,
-{
+async fn process<P: Ports>(delivery: &Delivery<P>, record: SqsMessage) -> (SqsMessage, Disposition) {
     let (Some(body), Some(receipt_handle)) = (record.body.as_deref(), record.receipt_handle.as_deref())
     else {
         warn!(message_id = ?record.message_id, "SQS record without a body or receipt handle");
@@ -52,7 +37,7 @@ where
     };
     let receive_count =
         record.attributes.get("ApproximateReceiveCount").and_then(|count| count.parse().ok()).unwrap_or(1);
-    let disposition = deliver(deps, ReceivedTask { body, receipt_handle, receive_count }).await;
+    let disposition = delivery.deliver(ReceivedTask { body, receipt_handle, receive_count }).await;
     (record, disposition)
 }
 

@@ -5,23 +5,24 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::*;
-use hookline::clock::ManualClock;
 use hookline::delivery::DeliverySettings;
-use hookline::event_type::{EventFilter, EventType};
-use hookline::ids::{EndpointId, MessageId, TenantId};
-use hookline::model::{DeliveryState, Endpoint};
-use hookline::queue::memory::MemoryQueue;
-use hookline::retry::RetrySchedule;
-use hookline::sender::{OutgoingWebhook, SendFailure, WebhookResponse};
-use hookline::signing::Secret;
-use hookline::store::memory::MemoryStore;
-use hookline::task::{Deliver, DeliveryTask};
+use hookline::sender::WebhookSender;
+use hookline::store::EndpointStore as _;
+use hookline::testing::{ManualClock, MemoryPorts, MemoryQueue, MemoryStore, RecordedMetrics};
+use hookline_core::delivery::{OutgoingWebhook, SendFailure, WebhookResponse};
+use hookline_core::event_types::{EventFilter, EventType};
+use hookline_core::ids::{EndpointId, MessageId, TenantId};
+use hookline_core::model::{DeliveryState, Endpoint};
+use hookline_core::retry::RetrySchedule;
+use hookline_core::signing::Secret;
+use hookline_core::task::{Deliver, DeliveryTask};
+
+use super::*;
 
 const FIXTURE: &str = include_str!("../fixtures/sqs-event.json");
 
 /// Answers every POST with one status and counts them.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 struct FixedSender {
     status: u16,
     sent: Arc<Mutex<Vec<String>>>,
@@ -39,7 +40,7 @@ impl WebhookSender for FixedSender {
     }
 }
 
-type Deps = DeliveryDeps<MemoryStore, FixedSender, MemoryQueue, ManualClock>;
+type Deps = Delivery<MemoryPorts<FixedSender>>;
 
 async fn deps(status: u16) -> (Deps, TenantId, EndpointId) {
     let tenant = TenantId::parse("ten_a").unwrap();
@@ -57,16 +58,11 @@ async fn deps(status: u16) -> (Deps, TenantId, EndpointId) {
         concurrency: 2,
         endpoint_concurrency: 2,
         disable_after: std::time::Duration::from_secs(5 * 86_400),
-        metrics: Default::default(),
+        metrics: RecordedMetrics::default().metrics(),
     };
     let sender = FixedSender { status, sent: Arc::default() };
-    let deps = DeliveryDeps::new(
-        store,
-        sender,
-        MemoryQueue::default(),
-        ManualClock::at_ms(1_795_644_000_000),
-        settings,
-    );
+    let deps =
+        Delivery::new(store, MemoryQueue::default(), sender, ManualClock::at_ms(1_795_644_000_000), settings);
     (deps, tenant, endpoint.id)
 }
 
@@ -100,8 +96,8 @@ async fn a_batch_that_is_delivered_reports_no_failures() {
     let (a, b) = (task(&tenant, &endpoint), task(&tenant, &endpoint));
     let response = handle(&deps, sqs_event([&a, &b])).await.unwrap();
     assert!(failed_ids(&response).is_empty());
-    assert_eq!(deps.sender.sent.lock().unwrap().len(), 2);
-    assert!(deps.store.all_attempts().iter().all(|a| a.state == DeliveryState::Succeeded));
+    assert_eq!(deps.sender().sent.lock().unwrap().len(), 2);
+    assert!(deps.store().all_attempts().iter().all(|a| a.state == DeliveryState::Succeeded));
 }
 
 #[tokio::test]
@@ -110,7 +106,7 @@ async fn a_malformed_record_fails_alone_while_its_batch_mate_is_delivered() {
     let good = task(&tenant, &endpoint);
     let response = handle(&deps, sqs_event(["{\"type\":\"deliver.v1\",\"oops\":1}", &good])).await.unwrap();
     assert_eq!(failed_ids(&response), vec!["059f36b4-87a3-44ab-83d2-661975830a7d"]);
-    assert_eq!(deps.sender.sent.lock().unwrap().len(), 1);
+    assert_eq!(deps.sender().sent.lock().unwrap().len(), 1);
 }
 
 #[tokio::test]
@@ -119,7 +115,7 @@ async fn failed_deliveries_are_reported_for_retry_with_their_delay_set() {
     let (a, b) = (task(&tenant, &endpoint), task(&tenant, &endpoint));
     let response = handle(&deps, sqs_event([&a, &b])).await.unwrap();
     assert_eq!(failed_ids(&response).len(), 2);
-    let delays = deps.queue.delays();
+    let delays = deps.queue().delays();
     assert_eq!(delays.len(), 2);
     assert!(delays.iter().all(|(_, delay)| (8..=12).contains(&delay.as_secs())));
 }

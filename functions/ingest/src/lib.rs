@@ -1,8 +1,6 @@
 //! The ingest function's handler: matches an API Gateway request to its route, authenticates it, decodes
-//! its body, calls `hookline` and maps the result to an HTTP answer. Client mistakes are 4xx with a JSON
-//! error, never a 5xx.
-
-pub mod routes;
+//! its body, calls the operation in `hookline-api` and maps the result to an HTTP answer. Client mistakes
+//! are 4xx with a JSON error, never a 5xx.
 
 use http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use lambda_http::request::RequestContext;
@@ -10,16 +8,13 @@ use lambda_http::{Body, Request, RequestExt as _, Response};
 use serde::Serialize;
 use tracing::{Instrument as _, error, info_span};
 
-use hookline::api::{self, ApiError, ListPage, LogQuery, TenantView};
-use hookline::clock::Clock;
-use hookline::ingest::{IngestDeps, accept_batch, accept_event};
-use hookline::queue::DeliveryQueue;
-use hookline::store::ApiStore;
-use hookline::{attempt_log, auth, catalog, endpoints, probe, recovery};
-use routes::{Matched, Operation};
-
-/// The API's OpenAPI document, served at `GET /v1/openapi.yaml`.
-pub const OPENAPI: &str = include_str!("../../../openapi/openapi.yaml");
+use hookline::app::App;
+use hookline::attempt_log::LogQuery;
+use hookline::ports::Ports;
+use hookline::tenants::authenticate;
+use hookline_api::operations as op;
+use hookline_api::routes::{self, Matched, Operation};
+use hookline_api::{self as api, ApiError, OPENAPI};
 /// A batch may be larger than one event, up to what a synchronous Lambda invocation can carry.
 pub const MAX_BATCH_BODY_BYTES: usize = 5 * 1024 * 1024;
 
@@ -42,19 +37,11 @@ impl Reply {
     }
 }
 
-pub async fn handle<S, Q, C>(
-    deps: &IngestDeps<S, Q, C>,
-    request: Request,
-) -> Result<Response<Body>, lambda_http::Error>
-where
-    S: ApiStore,
-    Q: DeliveryQueue,
-    C: Clock,
-{
+pub async fn handle<P: Ports>(app: &App<P>, request: Request) -> Result<Response<Body>, lambda_http::Error> {
     let method = request.method().clone();
     let path = route_path(&request);
     let span = info_span!("request", %method, %path);
-    let answer = serve(deps, &request, &method, &path).instrument(span).await;
+    let answer = serve(app, &request, &method, &path).instrument(span).await;
     Ok(match answer {
         Ok(reply) => {
             let mut response = respond(reply.status, reply.body, reply.content_type);
@@ -82,17 +69,12 @@ fn route_path(request: &Request) -> String {
     unstaged.as_deref().unwrap_or(path).trim_end_matches('/').to_owned()
 }
 
-async fn serve<S, Q, C>(
-    deps: &IngestDeps<S, Q, C>,
+async fn serve<P: Ports>(
+    app: &App<P>,
     request: &Request,
     method: &Method,
     path: &str,
-) -> Result<Reply, ApiError>
-where
-    S: ApiStore,
-    Q: DeliveryQueue,
-    C: Clock,
-{
+) -> Result<Reply, ApiError> {
     let Matched { operation, param } = routes::resolve(method, path)?;
     if operation == Operation::GetOpenApi {
         return Ok(Reply {
@@ -102,9 +84,9 @@ where
             replayed: false,
         });
     }
-    let tenant = auth::authenticate(&deps.store, header_text(request, &header::AUTHORIZATION)?).await?;
+    let tenant = authenticate(app.store(), header_text(request, &header::AUTHORIZATION)?).await?;
     let id = param.unwrap_or_default();
-    let max = deps.settings.max_body_bytes;
+    let max = app.settings().max_body_bytes;
     let body = || checked_body(request.body(), max);
     let query = request.query_string_parameters();
     let limit = || api::page_limit(query.first("limit"));
@@ -117,82 +99,72 @@ where
         })
     };
     let t = &tenant.id;
+    let cursor = query.first("cursor");
     Ok(match operation {
-        Operation::GetOpenApi | Operation::GetTenant => {
-            Reply::json(200, &TenantView::of(&tenant, deps.settings.default_rate_limit))
+        Operation::GetOpenApi | Operation::GetTenant => Reply::json(200, &op::get_tenant(app, &tenant)),
+        Operation::UpdateTenant => {
+            Reply::json(200, &op::update_tenant(app, tenant.clone(), api::decode_optional(body()?)?).await?)
         }
-        Operation::UpdateTenant => Reply::json(
-            200,
-            &auth::update_tenant(deps, tenant.clone(), api::decode_optional(body()?)?).await?,
-        ),
         Operation::CreateApiKey => {
-            Reply::json(201, &auth::issue_api_key(deps, &tenant, api::decode_optional(body()?)?).await?)
+            Reply::json(201, &op::issue_api_key(app, &tenant, api::decode_optional(body()?)?).await?)
         }
-        Operation::ListApiKeys => {
-            let data = auth::list_api_keys(deps, &tenant).await?;
-            Reply::json(200, &ListPage { data, next_cursor: None })
-        }
+        Operation::ListApiKeys => Reply::json(200, &op::list_api_keys(app, &tenant).await?),
         Operation::RevokeApiKey => {
-            auth::revoke_api_key(deps, &tenant, id).await?;
+            op::revoke_api_key(app, &tenant, id).await?;
             Reply::no_content()
         }
         Operation::CreateEndpoint => {
-            Reply::json(201, &endpoints::create_endpoint(deps, t, api::decode(body()?)?).await?)
+            Reply::json(201, &op::create_endpoint(app, t, api::decode(body()?)?).await?)
         }
-        Operation::ListEndpoints => {
-            Reply::json(200, &endpoints::list_endpoints(deps, t, limit()?, query.first("cursor")).await?)
-        }
-        Operation::GetEndpoint => Reply::json(200, &endpoints::get_endpoint(deps, t, id).await?),
+        Operation::ListEndpoints => Reply::json(200, &op::list_endpoints(app, t, limit()?, cursor).await?),
+        Operation::GetEndpoint => Reply::json(200, &op::get_endpoint(app, t, id).await?),
         Operation::UpdateEndpoint => {
-            Reply::json(200, &endpoints::update_endpoint(deps, t, id, api::decode(body()?)?).await?)
+            Reply::json(200, &op::update_endpoint(app, t, id, api::decode(body()?)?).await?)
         }
         Operation::DeleteEndpoint => {
-            endpoints::delete_endpoint(deps, t, id).await?;
+            op::delete_endpoint(app, t, id).await?;
             Reply::no_content()
         }
-        Operation::GetEndpointSecret => Reply::json(200, &endpoints::get_secret(deps, t, id).await?),
+        Operation::GetEndpointSecret => Reply::json(200, &op::get_secret(app, t, id).await?),
         Operation::RotateEndpointSecret => {
-            let request = api::decode_optional(body()?)?;
-            Reply::json(200, &endpoints::rotate_secret(deps, t, id, request).await?)
+            Reply::json(200, &op::rotate_secret(app, t, id, api::decode_optional(body()?)?).await?)
         }
         Operation::CreateEventType => {
-            Reply::json(201, &catalog::create_event_type(deps, t, api::decode(body()?)?).await?)
+            Reply::json(201, &op::create_event_type(app, t, api::decode(body()?)?).await?)
         }
-        Operation::ListEventTypes => {
-            Reply::json(200, &catalog::list_event_types(deps, t, limit()?, query.first("cursor")).await?)
-        }
-        Operation::GetEventType => Reply::json(200, &catalog::get_event_type(deps, t, id).await?),
+        Operation::ListEventTypes => Reply::json(200, &op::list_event_types(app, t, limit()?, cursor).await?),
+        Operation::GetEventType => Reply::json(200, &op::get_event_type(app, t, id).await?),
         Operation::DeleteEventType => {
-            catalog::delete_event_type(deps, t, id).await?;
+            op::delete_event_type(app, t, id).await?;
             Reply::no_content()
         }
         Operation::CreateEvent => {
             let key = header_text(request, &IDEMPOTENCY_KEY)?;
-            let accepted = accept_event(deps, &tenant, api::decode(body()?)?, key).await?;
+            let accepted = op::accept_event(app, &tenant, api::decode(body()?)?, key).await?;
             Reply { replayed: accepted.replayed, ..Reply::json(202, &accepted) }
         }
         Operation::CreateEventBatch => {
             let key = header_text(request, &IDEMPOTENCY_KEY)?;
             let batch = api::decode(checked_body(request.body(), MAX_BATCH_BODY_BYTES)?)?;
-            Reply::json(200, &accept_batch(deps, &tenant, batch, key).await?)
+            Reply::json(200, &op::accept_batch(app, &tenant, batch, key).await?)
         }
         Operation::ListMessages => {
-            let page = attempt_log::list_messages(deps, t, &log_query()?, query.first("event_type")).await?;
-            Reply::json(200, &page)
+            let event_type = query.first("event_type");
+            Reply::json(200, &op::list_messages(app, t, &log_query()?, event_type).await?)
         }
-        Operation::GetMessage => Reply::json(200, &attempt_log::get_message(deps, t, id).await?),
+        Operation::GetMessage => Reply::json(200, &op::get_message(app, t, id).await?),
         Operation::ResendMessage => {
-            Reply::json(202, &recovery::resend_message(deps, t, id, api::decode(body()?)?).await?)
+            Reply::json(202, &op::resend_message(app, t, id, api::decode(body()?)?).await?)
         }
         Operation::ListEndpointAttempts => {
             let status = query.first("status");
-            Reply::json(200, &attempt_log::list_endpoint_attempts(deps, t, id, &log_query()?, status).await?)
+            Reply::json(200, &op::list_endpoint_attempts(app, t, id, &log_query()?, status).await?)
         }
         Operation::RecoverEndpoint => {
-            Reply::json(202, &recovery::recover_endpoint(deps, t, id, api::decode(body()?)?).await?)
+            Reply::json(202, &op::recover_endpoint(app, t, id, api::decode(body()?)?).await?)
         }
-        Operation::SendTestEvent => Reply::json(202, &recovery::send_test_event(deps, t, id).await?),
-        Operation::ProbeEndpoint => Reply::json(200, &probe::probe_endpoint(deps, t, id).await?),
+        Operation::SendTestEvent => Reply::json(202, &op::send_test_event(app, t, id).await?),
+        Operation::ProbeEndpoint => Reply::json(200, &op::probe_endpoint(app, t, id).await?),
     })
 }
 

@@ -1,0 +1,181 @@
+//! Bodies of the endpoint routes.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use hookline::endpoints::{EndpointChanges, LiveSecrets, NewEndpoint};
+
+use super::nullable;
+use hookline_core::ids::EndpointId;
+use hookline_core::model::Endpoint;
+use hookline_core::time::rfc3339;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateEndpoint {
+    pub url: String,
+    #[serde(default = "everything")]
+    pub event_types: Vec<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default = "enabled")]
+    pub enabled: bool,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    #[serde(default)]
+    pub rate_limit: Option<u32>,
+    /// The endpoint's own retry schedule, e.g. `["0s", "1m", "1h"]`; the deployment's when absent.
+    #[serde(default)]
+    pub retry_schedule: Option<Vec<String>>,
+    #[serde(default)]
+    pub metadata: BTreeMap<String, String>,
+}
+
+fn everything() -> Vec<String> {
+    vec!["*".to_owned()]
+}
+
+fn enabled() -> bool {
+    true
+}
+
+/// Every field optional; `description`, `rate_limit` and `retry_schedule` may be `null` to clear them.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateEndpoint {
+    #[serde(default)]
+    pub url: Option<String>,
+    #[serde(default)]
+    pub event_types: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub description: Option<Option<String>>,
+    #[serde(default)]
+    pub enabled: Option<bool>,
+    #[serde(default)]
+    pub headers: Option<BTreeMap<String, String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub rate_limit: Option<Option<u32>>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub retry_schedule: Option<Option<Vec<String>>>,
+    #[serde(default)]
+    pub metadata: Option<BTreeMap<String, String>>,
+}
+
+impl From<CreateEndpoint> for NewEndpoint {
+    fn from(request: CreateEndpoint) -> Self {
+        Self {
+            url: request.url,
+            event_types: request.event_types,
+            description: request.description,
+            enabled: request.enabled,
+            headers: request.headers,
+            rate_limit: request.rate_limit,
+            retry_schedule: request.retry_schedule,
+            metadata: request.metadata,
+        }
+    }
+}
+
+impl From<UpdateEndpoint> for EndpointChanges {
+    fn from(request: UpdateEndpoint) -> Self {
+        Self {
+            url: request.url,
+            event_types: request.event_types,
+            description: request.description,
+            enabled: request.enabled,
+            headers: request.headers,
+            rate_limit: request.rate_limit,
+            retry_schedule: request.retry_schedule,
+            metadata: request.metadata,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndpointView {
+    pub id: EndpointId,
+    pub url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    pub event_types: Vec<String>,
+    pub enabled: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disabled_reason: Option<String>,
+    /// Since when every delivery has failed (absent while the endpoint is healthy).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failing_since: Option<String>,
+    pub headers: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<u32>,
+    /// The endpoint's own retry schedule (absent: the deployment's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_schedule: Option<Vec<String>>,
+    pub metadata: BTreeMap<String, String>,
+    pub created_at: String,
+    pub updated_at: String,
+    /// Only in the answer to create: the signing secret (also readable at `…/secret`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+}
+
+impl EndpointView {
+    pub fn of(endpoint: &Endpoint) -> Self {
+        Self {
+            id: endpoint.id.clone(),
+            url: endpoint.url.clone(),
+            description: endpoint.description.clone(),
+            event_types: endpoint.filter.patterns().to_vec(),
+            enabled: endpoint.enabled,
+            disabled_reason: endpoint.disabled_reason.clone(),
+            failing_since: endpoint.failing_since_ms.map(rfc3339),
+            headers: endpoint.headers.clone(),
+            rate_limit: endpoint.rate_limit,
+            retry_schedule: endpoint.retry_schedule.clone().map(Vec::from),
+            metadata: endpoint.metadata.clone(),
+            created_at: rfc3339(endpoint.created_at_ms),
+            updated_at: rfc3339(endpoint.updated_at_ms),
+            secret: None,
+        }
+    }
+
+    /// The answer to create, which alone shows the signing secret.
+    pub fn created(endpoint: &Endpoint) -> Self {
+        Self { secret: endpoint.secrets.first().map(|s| s.secret.expose()), ..Self::of(endpoint) }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RotateSecret {
+    /// How long the old secret keeps signing; 24 h when absent.
+    #[serde(default)]
+    pub grace_period_secs: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecretView {
+    /// The newest secret: verify with it.
+    pub secret: String,
+    /// Older secrets still signing until their expiry (a rotation's grace period).
+    pub previous: Vec<PreviousSecret>,
+}
+
+impl SecretView {
+    pub fn of(secrets: &LiveSecrets) -> Self {
+        Self {
+            secret: secrets.current.expose(),
+            previous: secrets
+                .retiring
+                .iter()
+                .map(|s| PreviousSecret { secret: s.secret.expose(), expires_at: rfc3339(s.expires_at_ms) })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PreviousSecret {
+    pub secret: String,
+    pub expires_at: String,
+}

@@ -1,0 +1,315 @@
+//! One delivery attempt, from a received queue record to a recorded attempt and a queue disposition.
+
+mod in_flight;
+
+use std::time::Duration;
+
+use tracing::{Instrument as _, error, info, info_span, warn};
+
+use hookline_core::delivery::{Verdict, attempt_record, judge, signed};
+use hookline_core::model::{DeliveryState, Endpoint, ErrorCode};
+use hookline_core::retry::RetrySchedule;
+use hookline_core::task::{Deliver, DeliveryTask};
+use hookline_core::throttle::{Throttle, throttle_delay};
+use hookline_core::time::rfc3339;
+
+use self::in_flight::{InFlight, Slot};
+use crate::clock::Clock as _;
+use crate::metrics::{Metric, Metrics};
+use crate::ports::Ports;
+use crate::queue::{DeliveryQueue as _, QueueError};
+use crate::sender::WebhookSender as _;
+use crate::store::{AttemptStore as _, EndpointStore as _, RateBucket, RateLimiter as _, StoreError};
+
+#[derive(Debug, Clone)]
+pub struct DeliverySettings {
+    /// The deployment's schedule; an endpoint may set a shorter one of its own.
+    pub schedule: RetrySchedule,
+    /// How many deliveries of one batch run at once.
+    pub concurrency: usize,
+    /// How many deliveries to one endpoint this instance runs at once; more are put back.
+    pub endpoint_concurrency: usize,
+    /// An endpoint failing without a single success for this long is disabled.
+    pub disable_after: Duration,
+    /// Where the metrics go (CloudWatch EMF on stdout in Lambda).
+    pub metrics: Metrics,
+}
+
+/// Everything a delivery needs.
+pub struct Delivery<P: Ports> {
+    store: P::Store,
+    queue: P::Queue,
+    sender: P::Sender,
+    clock: P::Clock,
+    settings: DeliverySettings,
+    in_flight: InFlight,
+}
+
+impl<P: Ports> Delivery<P> {
+    pub fn new(
+        store: P::Store,
+        queue: P::Queue,
+        sender: P::Sender,
+        clock: P::Clock,
+        settings: DeliverySettings,
+    ) -> Self {
+        let in_flight = InFlight::new(settings.endpoint_concurrency);
+        Self { store, queue, sender, clock, settings, in_flight }
+    }
+
+    pub fn settings(&self) -> &DeliverySettings {
+        &self.settings
+    }
+
+    /// The store, for tests that read what deliveries recorded.
+    pub fn store(&self) -> &P::Store {
+        &self.store
+    }
+
+    /// The queue, for tests that look at what was put back.
+    pub fn queue(&self) -> &P::Queue {
+        &self.queue
+    }
+
+    /// The sender, for tests that look at what was sent.
+    pub fn sender(&self) -> &P::Sender {
+        &self.sender
+    }
+}
+
+impl<P: Ports> std::fmt::Debug for Delivery<P> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Delivery")
+            .field("store", &self.store)
+            .field("queue", &self.queue)
+            .field("sender", &self.sender)
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One record as the queue handed it over.
+#[derive(Debug, Clone, Copy)]
+pub struct ReceivedTask<'a> {
+    pub body: &'a str,
+    pub receipt_handle: &'a str,
+    /// SQS's ApproximateReceiveCount: with the task's prior attempts, the attempt number.
+    pub receive_count: u32,
+}
+
+/// What the queue should do with the record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Disposition {
+    /// Delivered, given up on for good, or put back as a new message: delete it.
+    Done,
+    /// Report it as a batch item failure: it comes back after its visibility timeout, or goes to the DLQ.
+    Again,
+}
+
+#[derive(Debug, thiserror::Error)]
+enum DeliveryError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Queue(#[from] QueueError),
+}
+
+impl<P: Ports> Delivery<P> {
+    /// Handles one received record; never fails: problems become a disposition and a log line.
+    pub async fn deliver(&self, received: ReceivedTask<'_>) -> Disposition {
+        let task = match DeliveryTask::decode(received.body) {
+            Ok(task) => task,
+            Err(e) => {
+                // Left to SQS: it comes back until redrive moves it to the DLQ, where an operator can see it.
+                error!(error = %e, "undecodable delivery task");
+                return Disposition::Again;
+            }
+        };
+        let number = task.prior_attempts.saturating_add(received.receive_count.max(1));
+        let span = info_span!(
+            "delivery",
+            tenant_id = %task.tenant_id,
+            message_id = %task.message_id,
+            endpoint_id = %task.endpoint_id,
+            attempt = number,
+        );
+        async {
+            self.attempt(&task, number, received).await.unwrap_or_else(|e| {
+            error!(error = %e, source = ?std::error::Error::source(&e), "delivery could not be completed");
+            Disposition::Again
+        })
+        }
+        .instrument(span)
+        .await
+    }
+
+    async fn attempt(
+        &self,
+        task: &Deliver,
+        number: u32,
+        received: ReceivedTask<'_>,
+    ) -> Result<Disposition, DeliveryError> {
+        let endpoint = self.store.get_endpoint(&task.tenant_id, &task.endpoint_id).await?;
+        let schedule =
+            endpoint.as_ref().and_then(|e| e.retry_schedule.as_ref()).unwrap_or(&self.settings.schedule);
+        if number > schedule.attempts() {
+            // Received again after its last attempt (its final failure was recorded then): hand it to redrive.
+            warn!("attempts exhausted; leaving the message to SQS redrive");
+            self.queue.retry_after(received.receipt_handle, Duration::ZERO).await?;
+            return Ok(Disposition::Again);
+        }
+        let was_failing = endpoint.as_ref().is_some_and(|e| e.failing_since_ms.is_some());
+        // The attempt starts now: the rate limit counts it in this second, and the log shows the same time.
+        let started_at_ms = self.clock.now_ms();
+        let (outcome, verdict) = match &endpoint {
+            None => (None, Verdict::settled(DeliveryState::Abandoned, Some(ErrorCode::EndpointDeleted))),
+            Some(endpoint) if !endpoint.enabled => {
+                (None, Verdict::settled(DeliveryState::Abandoned, Some(ErrorCode::EndpointDisabled)))
+            }
+            Some(endpoint) => {
+                let _slot = match self.admit(endpoint, started_at_ms).await? {
+                    Ok(slot) => slot,
+                    Err(throttle) => return self.put_back(task, number, throttle, received).await,
+                };
+                let outcome = self.sender.send(signed(task, endpoint, self.clock.now_ms())).await;
+                let verdict = judge(&outcome, number, schedule, self.clock.now_ms(), &mut rand::rng());
+                (Some(outcome), verdict)
+            }
+        };
+
+        let attempt = attempt_record(task, number, started_at_ms, outcome.as_ref(), &verdict);
+        self.store.record_attempt(&attempt).await?;
+        info!(
+            state = ?verdict.state,
+            error_code = verdict.error_code.map(ErrorCode::as_str),
+            status = attempt.status_code,
+            latency_ms = attempt.latency_ms,
+            retry_in_s = verdict.retry_in.map(|d| d.as_secs()),
+            "attempt recorded"
+        );
+        let unhealthy = match (&outcome, verdict.state) {
+            (Some(_), DeliveryState::Succeeded) if was_failing => {
+                self.store.record_endpoint_success(&task.tenant_id, &task.endpoint_id).await?;
+                None
+            }
+            (Some(_), DeliveryState::Retrying | DeliveryState::DeadLettered | DeliveryState::Abandoned) => {
+                self.failing_too_long(task, started_at_ms).await?
+            }
+            _ => None,
+        };
+        let disabled = verdict.disable_because.map(str::to_owned).or(unhealthy);
+        if let Some(reason) = &disabled {
+            match self.store.disable_endpoint(&task.tenant_id, &task.endpoint_id, reason).await {
+                Ok(()) | Err(StoreError::NoSuchEndpoint(_)) => warn!(reason, "endpoint disabled"),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        let latency_ms = outcome.as_ref().map(|_| attempt.latency_ms as f64);
+        self.settings.metrics.emit(
+            &task.tenant_id,
+            &counts(verdict.state, latency_ms, disabled.is_some()),
+            started_at_ms,
+        );
+        match (verdict.state, verdict.retry_in) {
+            (DeliveryState::Retrying, Some(delay)) => {
+                self.queue.retry_after(received.receipt_handle, delay).await?;
+                Ok(Disposition::Again)
+            }
+            (DeliveryState::DeadLettered, _) => {
+                // Visible again at once, so the next receives exceed maxReceiveCount and redrive moves it.
+                self.queue.retry_after(received.receipt_handle, Duration::ZERO).await?;
+                Ok(Disposition::Again)
+            }
+            _ => Ok(Disposition::Done),
+        }
+    }
+
+    /// A place in the endpoint's in-flight bound and, if it has a rate limit, one delivery of this second's
+    /// budget; or why not. The local bound is checked first, so a refused delivery spends no budget.
+    async fn admit(&self, endpoint: &Endpoint, now_ms: i64) -> Result<Result<Slot, Throttle>, StoreError> {
+        let Some(slot) = self.in_flight.try_acquire(&endpoint.id) else {
+            return Ok(Err(Throttle::Concurrency));
+        };
+        if let Some(per_second) = endpoint.rate_limit {
+            let bucket = RateBucket::Endpoint(endpoint.tenant_id.clone(), endpoint.id.clone());
+            if !self.store.admit(&bucket, 1, per_second, now_ms).await? {
+                return Ok(Err(Throttle::RateLimit));
+            }
+        }
+        Ok(Ok(slot))
+    }
+
+    /// Puts a throttled delivery back as a new message that carries the attempts made so far, so waiting
+    /// neither counts as an attempt nor uses up the receives SQS redrive counts. If SQS refuses the send,
+    /// the record itself comes back after the delay instead (then that receive counts as an attempt).
+    async fn put_back(
+        &self,
+        task: &Deliver,
+        number: u32,
+        throttle: Throttle,
+        received: ReceivedTask<'_>,
+    ) -> Result<Disposition, DeliveryError> {
+        let delay = throttle_delay(task.throttles, &mut rand::rng());
+        let again = Deliver {
+            prior_attempts: number - 1,
+            throttles: task.throttles.saturating_add(1),
+            ..task.clone()
+        };
+        let delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
+        match self.queue.requeue(&again, delay).await {
+            Ok(()) => {
+                info!(
+                    throttle = throttle.as_str(),
+                    delay_ms,
+                    throttles = again.throttles,
+                    "delivery throttled"
+                );
+                self.settings.metrics.emit(
+                    &task.tenant_id,
+                    &[(Metric::DeliveriesThrottled, 1.0)],
+                    self.clock.now_ms(),
+                );
+                Ok(Disposition::Done)
+            }
+            Err(e) => {
+                warn!(throttle = throttle.as_str(), error = %e, "could not put a throttled delivery back");
+                self.queue.retry_after(received.receipt_handle, delay).await?;
+                Ok(Disposition::Again)
+            }
+        }
+    }
+
+    /// Counts this failure against the endpoint; the reason to disable it if it has now been failing, without
+    /// one success, for longer than the configured window.
+    async fn failing_too_long(&self, task: &Deliver, at_ms: i64) -> Result<Option<String>, StoreError> {
+        let since = match self.store.record_endpoint_failure(&task.tenant_id, &task.endpoint_id, at_ms).await
+        {
+            Ok(since) => since,
+            Err(StoreError::NoSuchEndpoint(_)) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let window_ms = i64::try_from(self.settings.disable_after.as_millis()).unwrap_or(i64::MAX);
+        Ok((at_ms - since >= window_ms).then(|| {
+            let window = humantime::format_duration(self.settings.disable_after);
+            format!("every delivery failed since {} (longer than {window})", rfc3339(since))
+        }))
+    }
+}
+
+/// What one attempt adds to the metrics.
+fn counts(state: DeliveryState, latency_ms: Option<f64>, disabled: bool) -> Vec<(Metric, f64)> {
+    let one = |yes: bool| if yes { 1.0 } else { 0.0 };
+    let failed =
+        matches!(state, DeliveryState::Retrying | DeliveryState::DeadLettered | DeliveryState::Abandoned);
+    vec![
+        (Metric::DeliveriesSucceeded, one(state == DeliveryState::Succeeded)),
+        (Metric::DeliveriesFailed, one(failed)),
+        (Metric::DeliveriesRetried, one(state == DeliveryState::Retrying)),
+        (Metric::DeliveriesDeadLettered, one(state == DeliveryState::DeadLettered)),
+        (Metric::EndpointsDisabled, one(disabled)),
+        (Metric::AttemptLatency, latency_ms.unwrap_or(0.0)),
+    ]
+}
+
+#[cfg(test)]
+mod tests;

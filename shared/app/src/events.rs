@@ -1,0 +1,207 @@
+//! Accepting events, one or a batch: admission (rate limit), validation, fan-out to the subscribed
+//! endpoints, then [`crate::idempotency`] stores and queues each message exactly once.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use futures::{StreamExt as _, stream};
+use sha2::{Digest, Sha256};
+use tracing::{Instrument as _, info_span};
+
+use hookline_core::event_types::EventType;
+use hookline_core::ids::{EndpointId, MessageId};
+use hookline_core::model::{Endpoint, Message, QueueState};
+use hookline_core::tenancy::Tenant;
+use hookline_core::time::rfc3339;
+
+use crate::app::App;
+use crate::clock::Clock as _;
+use crate::error::ServiceError;
+use crate::ports::Ports;
+use crate::store::{EndpointStore as _, EventTypeStore as _, RateBucket, RateLimiter as _};
+
+pub const MAX_BATCH: usize = 100;
+const MAX_KEY_LEN: usize = 256;
+/// Items of one batch stored and queued at once.
+const BATCH_CONCURRENCY: usize = 10;
+
+/// An event as a producer sends it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEvent {
+    pub event_type: String,
+    pub payload: serde_json::Value,
+    /// The producer's own id for the event: sending it again returns the first answer.
+    pub id: Option<String>,
+}
+
+/// An accepted event: its message id and how many endpoints it fans out to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Accepted {
+    pub id: MessageId,
+    pub endpoints: usize,
+    /// This answer repeats an earlier request's.
+    pub replayed: bool,
+}
+
+impl<P: Ports> App<P> {
+    /// Accepts one event and answers only once every delivery task is on the queue. A repeat (same event id
+    /// or `Idempotency-Key`) returns the first answer and delivers nothing again.
+    pub async fn accept_event(
+        &self,
+        tenant: &Tenant,
+        event: NewEvent,
+        idempotency_key: Option<&str>,
+    ) -> Result<Accepted, ServiceError> {
+        let key = match (event.id.as_deref(), idempotency_key) {
+            (Some(id), Some(header)) if id != header => {
+                return Err(ServiceError::Invalid(
+                    "the Idempotency-Key header and the event id differ".into(),
+                ));
+            }
+            (id, header) => id.or(header).map(str::to_owned),
+        };
+        self.admit(tenant, 1).await?;
+        let fan_out = FanOut::load(self, tenant).await?;
+        self.accept_one(tenant, &fan_out, event, key).await
+    }
+
+    /// Accepts up to [`MAX_BATCH`] events in one request; each item succeeds or fails on its own and gets
+    /// the answer it would have got alone, in order. An item that is not an event (`Err`) counts against the
+    /// rate limit like the rest and comes back as it is. Items without an id take `<Idempotency-Key>:<index>`.
+    pub async fn accept_batch(
+        &self,
+        tenant: &Tenant,
+        items: Vec<Result<NewEvent, ServiceError>>,
+        idempotency_key: Option<&str>,
+    ) -> Result<Vec<Result<Accepted, ServiceError>>, ServiceError> {
+        let count = items.len();
+        if count == 0 || count > MAX_BATCH {
+            return Err(ServiceError::Invalid(format!("a batch holds 1 to {MAX_BATCH} events, not {count}")));
+        }
+        self.admit(tenant, u32::try_from(count).unwrap_or(u32::MAX)).await?;
+        let fan_out = FanOut::load(self, tenant).await?;
+        Ok(stream::iter(items.into_iter().enumerate())
+            .map(|(index, item)| {
+                let fan_out = &fan_out;
+                async move {
+                    let event = item?;
+                    let key = event.id.clone().or_else(|| idempotency_key.map(|k| format!("{k}:{index}")));
+                    self.accept_one(tenant, fan_out, event, key).await
+                }
+            })
+            .buffered(BATCH_CONCURRENCY)
+            .collect()
+            .await)
+    }
+
+    /// Takes the events from the tenant's per-second budget, shared by every ingest instance.
+    async fn admit(&self, tenant: &Tenant, events: u32) -> Result<(), ServiceError> {
+        let limit = tenant.ingest_rate_limit.unwrap_or(self.settings.default_rate_limit);
+        if self
+            .store
+            .admit(&RateBucket::Ingest(tenant.id.clone()), events, limit, self.clock.now_ms())
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(ServiceError::RateLimited { limit })
+        }
+    }
+
+    async fn accept_one(
+        &self,
+        tenant: &Tenant,
+        fan_out: &FanOut,
+        event: NewEvent,
+        key: Option<String>,
+    ) -> Result<Accepted, ServiceError> {
+        let event_type =
+            EventType::parse(&event.event_type).map_err(|e| ServiceError::Invalid(e.to_string()))?;
+        if !event.payload.is_object() {
+            return Err(ServiceError::Invalid("payload must be a JSON object".into()));
+        }
+        if key.as_ref().is_some_and(|k| k.is_empty() || k.len() > MAX_KEY_LEN) {
+            return Err(ServiceError::Invalid(format!("an event id must be 1 to {MAX_KEY_LEN} characters")));
+        }
+        fan_out.check_registered(self, tenant, &event_type).await?;
+        let id = key
+            .as_deref()
+            .map_or_else(MessageId::generate, |k| MessageId::for_idempotency_key(&tenant.id, k));
+        let request_hash =
+            hex_sha256(&serde_json::to_vec(&(&event.event_type, &event.payload)).unwrap_or_default());
+        let now_ms = self.clock.now_ms();
+        let envelope = serde_json::json!({
+            "type": event_type.as_str(),
+            "timestamp": rfc3339(now_ms),
+            "data": event.payload,
+        });
+        let fresh = Message {
+            id,
+            tenant_id: tenant.id.clone(),
+            endpoint_ids: fan_out.subscribers(&event_type),
+            event_type,
+            body: envelope.to_string(),
+            request_hash,
+            created_at_ms: now_ms,
+            queue_state: QueueState::Queueing,
+            claimed_at_ms: now_ms,
+        };
+        let span = info_span!("event", tenant_id = %tenant.id, message_id = %fresh.id, event_type = %fresh.event_type);
+        self.store_and_queue(fresh, key).instrument(span).await
+    }
+}
+
+/// What every event of one request is matched against: the tenant's endpoints (read once per request)
+/// and, when the tenant refuses unregistered types, which types are registered.
+struct FanOut {
+    endpoints: Vec<Endpoint>,
+    reject_unregistered: bool,
+    registered: Mutex<HashMap<EventType, bool>>,
+}
+
+impl FanOut {
+    async fn load<P: Ports>(app: &App<P>, tenant: &Tenant) -> Result<Self, ServiceError> {
+        Ok(Self {
+            endpoints: app.store.list_endpoints(&tenant.id).await?,
+            reject_unregistered: tenant.reject_unregistered_event_types,
+            registered: Mutex::default(),
+        })
+    }
+
+    fn subscribers(&self, event_type: &EventType) -> Vec<EndpointId> {
+        self.endpoints
+            .iter()
+            .filter(|endpoint| endpoint.enabled && endpoint.filter.matches(event_type))
+            .map(|endpoint| endpoint.id.clone())
+            .collect()
+    }
+
+    async fn check_registered<P: Ports>(
+        &self,
+        app: &App<P>,
+        tenant: &Tenant,
+        event_type: &EventType,
+    ) -> Result<(), ServiceError> {
+        if !self.reject_unregistered {
+            return Ok(());
+        }
+        let cached = self.cache().get(event_type).copied();
+        let known = match cached {
+            Some(known) => known,
+            None => {
+                let known = app.store.get_event_type(&tenant.id, event_type).await?.is_some();
+                self.cache().insert(event_type.clone(), known);
+                known
+            }
+        };
+        if known { Ok(()) } else { Err(ServiceError::UnregisteredEventType(event_type.to_string())) }
+    }
+
+    fn cache(&self) -> std::sync::MutexGuard<'_, HashMap<EventType, bool>> {
+        self.registered.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+fn hex_sha256(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}

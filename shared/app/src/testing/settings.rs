@@ -1,0 +1,29 @@
+//! Settings for services under test.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
+
+use hookline_core::address_policy::AddressPolicy;
+
+use super::{RecordedMetrics, ScriptedLookup};
+use crate::app::AppSettings;
+use crate::lookup::UrlGuard;
+
+/// The address every name resolves to unless a test says otherwise.
+pub const PUBLIC_IP: IpAddr = IpAddr::V4(Ipv4Addr::new(93, 184, 216, 34));
+
+/// A URL guard for `policy` under which every name resolves to [`PUBLIC_IP`].
+pub fn public_urls(policy: AddressPolicy, allow_http: bool) -> UrlGuard {
+    UrlGuard::new(policy, allow_http, Arc::new(ScriptedLookup::new(vec![vec![PUBLIC_IP]])))
+}
+
+/// 8 attempts, 100 events per second, 1 KiB bodies, metrics recorded, public https URLs only.
+pub fn app_settings() -> AppSettings {
+    AppSettings {
+        urls: public_urls(AddressPolicy::public_only(), false),
+        max_attempts: 8,
+        default_rate_limit: 100,
+        max_body_bytes: 1024,
+        metrics: RecordedMetrics::default().metrics(),
+    }
+}

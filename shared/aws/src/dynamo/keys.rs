@@ -1,0 +1,99 @@
+//! The single-table key layout. Every partition key starts with the tenant, so an item of one tenant
+//! cannot be addressed with another tenant's id: scoping lives here, not in handlers.
+//!
+//! | item      | pk                      | sk                          | gsi1pk                    | gsi1sk              |
+//! |-----------|-------------------------|-----------------------------|---------------------------|---------------------|
+//! | tenant    | `TEN#t`                 | `TENANT`                    |                           |                     |
+//! | endpoint  | `TEN#t`                 | `EP#ep`                     |                           |                     |
+//! | event type| `TEN#t`                 | `ET#name`                   |                           |                     |
+//! | api key   | `KEY#key`               | `KEY`                       | `TEN#t#KEYS`              | `created_ms#key`    |
+//! | rate      | `TEN#t#RATE`            | `S#epoch_second`            |                           |                     |
+//! | ep rate   | `TEN#t#EP#ep#RATE`      | `S#epoch_second`            |                           |                     |
+//! | message   | `TEN#t#MSG#m`           | `MSG`                       | `TEN#t#MSGS`              | `created_ms#m`      |
+//! | delivery  | `TEN#t#MSG#m`           | `DLV#ep`                    |                           |                     |
+//! | attempt   | `TEN#t#MSG#m`           | `ATT#ep#nnnn#atm`           | `TEN#t#EP#ep#ATT`         | `started_ms#atm`    |
+//!
+//! The api key item is the one exception to "the partition starts with the tenant": a request finds its
+//! tenant through it. It is read by key id only, and every change to it is conditional on its tenant.
+
+use hookline::store::RateBucket;
+pub use hookline::store::order::{
+    ATTEMPT_SK_PREFIX, ENDPOINT_SK_PREFIX, EVENT_TYPE_SK_PREFIX, TIME_CEILING, attempt_sk, endpoint_sk,
+    event_type_sk, time_floor, time_sk,
+};
+use hookline_core::ids::{ApiKeyId, EndpointId, MessageId, TenantId};
+
+pub const PK: &str = "pk";
+pub const SK: &str = "sk";
+pub const GSI1: &str = "gsi1";
+pub const GSI1PK: &str = "gsi1pk";
+pub const GSI1SK: &str = "gsi1sk";
+/// DynamoDB's TTL attribute (epoch seconds); expired items are deleted for free.
+pub const EXPIRES_AT: &str = "expires_at";
+
+pub const TENANT_SK: &str = "TENANT";
+pub const API_KEY_SK: &str = "KEY";
+pub const MESSAGE_SK: &str = "MSG";
+pub const DELIVERY_SK_PREFIX: &str = "DLV#";
+
+pub fn tenant_pk(tenant: &TenantId) -> String {
+    format!("TEN#{tenant}")
+}
+
+pub fn api_key_pk(id: &ApiKeyId) -> String {
+    format!("KEY#{id}")
+}
+
+pub fn api_keys_by_tenant_pk(tenant: &TenantId) -> String {
+    format!("TEN#{tenant}#KEYS")
+}
+
+pub fn rate_pk(bucket: &RateBucket) -> String {
+    match bucket {
+        RateBucket::Ingest(tenant) => format!("TEN#{tenant}#RATE"),
+        RateBucket::Endpoint(tenant, endpoint) => format!("TEN#{tenant}#EP#{endpoint}#RATE"),
+    }
+}
+
+pub fn rate_sk(epoch_second: i64) -> String {
+    format!("S#{epoch_second}")
+}
+
+pub fn message_pk(tenant: &TenantId, id: &MessageId) -> String {
+    format!("TEN#{tenant}#MSG#{id}")
+}
+
+pub fn messages_by_time_pk(tenant: &TenantId) -> String {
+    format!("TEN#{tenant}#MSGS")
+}
+
+pub fn delivery_sk(endpoint: &EndpointId) -> String {
+    format!("{DELIVERY_SK_PREFIX}{endpoint}")
+}
+
+pub fn attempts_by_endpoint_pk(tenant: &TenantId, endpoint: &EndpointId) -> String {
+    format!("TEN#{tenant}#EP#{endpoint}#ATT")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_partition_key_starts_with_the_tenant() {
+        let tenant = TenantId::parse("ten_a").unwrap();
+        let message = MessageId::parse("msg_1").unwrap();
+        let endpoint = EndpointId::parse("ep_1").unwrap();
+        for pk in [
+            tenant_pk(&tenant),
+            message_pk(&tenant, &message),
+            messages_by_time_pk(&tenant),
+            attempts_by_endpoint_pk(&tenant, &endpoint),
+            api_keys_by_tenant_pk(&tenant),
+            rate_pk(&RateBucket::Ingest(tenant.clone())),
+            rate_pk(&RateBucket::Endpoint(tenant.clone(), endpoint.clone())),
+        ] {
+            assert!(pk.starts_with("TEN#ten_a"), "{pk}");
+        }
+    }
+}

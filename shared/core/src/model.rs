@@ -1,0 +1,288 @@
+//! The domain: messages, endpoints, attempts and the customer-visible error codes of deliveries.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::event_types::{EventFilter, EventType};
+use crate::ids::{AttemptId, EndpointId, MessageId, TenantId};
+use crate::retry::RetrySchedule;
+use crate::signing::Secret;
+
+/// One accepted event. `body` is the exact JSON sent to endpoints, fixed at ingest so that every
+/// attempt, and every endpoint, receives the same bytes under the same `webhook-id`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Message {
+    pub id: MessageId,
+    pub tenant_id: TenantId,
+    pub event_type: EventType,
+    pub body: String,
+    /// SHA-256 of the producer's request, to tell an idempotent retry from a conflicting reuse of an id.
+    pub request_hash: String,
+    pub created_at_ms: i64,
+    /// How far ingest got with queueing the message's delivery tasks.
+    pub queue_state: QueueState,
+    /// When the request now queueing (or last to queue) the tasks claimed the message: its lease start.
+    pub claimed_at_ms: i64,
+    pub endpoint_ids: Vec<EndpointId>,
+}
+
+/// Ingest's progress with a message: the item is written first, then its tasks are queued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QueueState {
+    /// A request is queueing the tasks now; a copy of it waits for the outcome instead of queueing too.
+    Queueing,
+    /// Every delivery task is on the queue: the message is accepted.
+    Queued,
+    /// Queueing failed and the producer was told so; its retry queues again.
+    Failed,
+}
+
+impl QueueState {
+    /// The stored form, the same as its serde form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Queueing => "queueing",
+            Self::Queued => "queued",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+/// A signing secret and, while a rotation is in its grace period, when it stops signing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndpointSecret {
+    pub secret: Secret,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at_ms: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Endpoint {
+    pub id: EndpointId,
+    pub tenant_id: TenantId,
+    pub url: String,
+    pub filter: EventFilter,
+    /// Newest first. Every unexpired secret signs, so receivers can switch without downtime.
+    pub secrets: Vec<EndpointSecret>,
+    pub enabled: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disabled_reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Extra headers sent with every delivery (reserved and hop-by-hop names are refused on write).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, String>,
+    /// Deliveries per second this endpoint accepts; enforced by the delivery function.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<u32>,
+    /// The endpoint's own retry schedule, no longer than the deployment's (which bounds SQS receives).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_schedule: Option<RetrySchedule>,
+    /// The customer's own labels, returned as given.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub metadata: BTreeMap<String, String>,
+    pub created_at_ms: i64,
+    pub updated_at_ms: i64,
+    /// When the current run of failed deliveries began (cleared by a success): drives auto-disable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failing_since_ms: Option<i64>,
+    /// Failed deliveries since the last success.
+    #[serde(default)]
+    pub consecutive_failures: u32,
+    /// Bumped by every write: updates are conditional on it, so concurrent writers never lose a change.
+    #[serde(default)]
+    pub revision: u64,
+}
+
+/// A registered event type: documentation for subscribers, and a gate for tenants that refuse others.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventTypeInfo {
+    pub tenant_id: TenantId,
+    pub name: EventType,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub example: Option<serde_json::Value>,
+    pub created_at_ms: i64,
+}
+
+impl Endpoint {
+    /// A new, enabled endpoint with a fresh id, signing with one secret.
+    pub fn new(
+        tenant_id: TenantId,
+        url: String,
+        filter: EventFilter,
+        secret: Secret,
+        created_at_ms: i64,
+    ) -> Self {
+        Self {
+            id: EndpointId::generate(),
+            tenant_id,
+            url,
+            filter,
+            secrets: vec![EndpointSecret { secret, expires_at_ms: None }],
+            enabled: true,
+            disabled_reason: None,
+            description: None,
+            headers: BTreeMap::new(),
+            rate_limit: None,
+            retry_schedule: None,
+            metadata: BTreeMap::new(),
+            created_at_ms,
+            updated_at_ms: created_at_ms,
+            failing_since_ms: None,
+            consecutive_failures: 0,
+            revision: 0,
+        }
+    }
+
+    pub fn signing_secrets(&self, now_ms: i64) -> impl Iterator<Item = &Secret> {
+        self.secrets
+            .iter()
+            .filter(move |s| s.expires_at_ms.is_none_or(|expiry| expiry > now_ms))
+            .map(|s| &s.secret)
+    }
+}
+
+/// Stable, customer-visible reasons an attempt did not succeed. The strings are an API: never rename one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ErrorCode {
+    /// No answer within the request timeout.
+    #[serde(rename = "E_TIMEOUT")]
+    Timeout,
+    /// The TCP connection could not be made.
+    #[serde(rename = "E_CONNECT")]
+    Connect,
+    /// The host name did not resolve.
+    #[serde(rename = "E_DNS")]
+    Dns,
+    /// TLS handshake or certificate failure.
+    #[serde(rename = "E_TLS")]
+    Tls,
+    /// The endpoint resolved to an address the SSRF guard refuses.
+    #[serde(rename = "E_BLOCKED")]
+    Blocked,
+    /// The endpoint answered with a non-2xx status (3xx included: redirects are not followed).
+    #[serde(rename = "E_HTTP_STATUS")]
+    HttpStatus,
+    /// The connection broke while sending or reading the response.
+    #[serde(rename = "E_IO")]
+    Io,
+    /// The endpoint is disabled; the delivery was recorded and not attempted.
+    #[serde(rename = "E_ENDPOINT_DISABLED")]
+    EndpointDisabled,
+    /// The endpoint was deleted after the message was accepted.
+    #[serde(rename = "E_ENDPOINT_DELETED")]
+    EndpointDeleted,
+    /// The endpoint's URL cannot be requested.
+    #[serde(rename = "E_INVALID_URL")]
+    InvalidUrl,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Timeout => "E_TIMEOUT",
+            Self::Connect => "E_CONNECT",
+            Self::Dns => "E_DNS",
+            Self::Tls => "E_TLS",
+            Self::Blocked => "E_BLOCKED",
+            Self::HttpStatus => "E_HTTP_STATUS",
+            Self::Io => "E_IO",
+            Self::EndpointDisabled => "E_ENDPOINT_DISABLED",
+            Self::EndpointDeleted => "E_ENDPOINT_DELETED",
+            Self::InvalidUrl => "E_INVALID_URL",
+        }
+    }
+}
+
+/// Where one message stands with one endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryState {
+    Pending,
+    Succeeded,
+    /// Failed; the queue will offer it again after the retry delay.
+    Retrying,
+    /// Failed for the last time; SQS redrive moves it to the dead-letter queue.
+    DeadLettered,
+    /// Not attempted (endpoint disabled or deleted, or the target is refused), and not retried.
+    Abandoned,
+}
+
+/// One HTTP attempt, as recorded in the attempt log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attempt {
+    pub id: AttemptId,
+    pub tenant_id: TenantId,
+    pub message_id: MessageId,
+    pub endpoint_id: EndpointId,
+    /// 1 for the first attempt: the task's prior attempts plus the SQS receive count.
+    pub number: u32,
+    pub started_at_ms: i64,
+    pub latency_ms: u64,
+    pub state: DeliveryState,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_code: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<ErrorCode>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_detail: Option<String>,
+    /// The response body, truncated to the configured limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_body: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_attempt_at_ms: Option<i64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_codes_serialize_to_their_stable_strings() {
+        for code in [
+            ErrorCode::Timeout,
+            ErrorCode::Connect,
+            ErrorCode::Dns,
+            ErrorCode::Tls,
+            ErrorCode::Blocked,
+            ErrorCode::HttpStatus,
+            ErrorCode::Io,
+            ErrorCode::EndpointDisabled,
+            ErrorCode::EndpointDeleted,
+            ErrorCode::InvalidUrl,
+        ] {
+            let json = serde_json::to_string(&code).unwrap();
+            assert_eq!(json, format!("\"{}\"", code.as_str()));
+        }
+    }
+
+    #[test]
+    fn queue_states_are_stored_as_their_serde_form() {
+        for state in [QueueState::Queueing, QueueState::Queued, QueueState::Failed] {
+            assert_eq!(serde_json::to_string(&state).unwrap(), format!("\"{}\"", state.as_str()));
+        }
+    }
+
+    #[test]
+    fn expired_secrets_stop_signing_and_the_rest_keep_their_order() {
+        let new = Secret::generate();
+        let old = Secret::generate();
+        let tenant = TenantId::parse("ten_a").unwrap();
+        let mut endpoint = Endpoint::new(
+            tenant,
+            "https://example.com/hook".into(),
+            EventFilter::everything(),
+            new.clone(),
+            0,
+        );
+        endpoint.secrets.push(EndpointSecret { secret: old.clone(), expires_at_ms: Some(1_000) });
+        let during: Vec<_> = endpoint.signing_secrets(999).cloned().collect();
+        assert_eq!(during, vec![new.clone(), old]);
+        let after: Vec<_> = endpoint.signing_secrets(1_000).cloned().collect();
+        assert_eq!(after, vec![new]);
+    }
+}

@@ -1,0 +1,146 @@
+//! What travels on the delivery queue. Versioned by its `type` tag so the format can evolve while old
+//! messages are still in flight (a new version is a new variant; old variants stay readable and are
+//! upgraded on decode, so the delivery code only ever sees the current one, [`Deliver`]).
+
+use serde::{Deserialize, Serialize};
+
+use crate::event_types::EventType;
+use crate::ids::{EndpointId, MessageId, TenantId};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum DeliveryTask {
+    #[serde(rename = "deliver.v1")]
+    DeliverV1(DeliverV1),
+    #[serde(rename = "deliver.v2")]
+    DeliverV2(Deliver),
+}
+
+/// Deliver one message to one endpoint (the first version: the attempt number was the receive count).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliverV1 {
+    pub tenant_id: TenantId,
+    pub message_id: MessageId,
+    pub endpoint_id: EndpointId,
+    pub event_type: EventType,
+    pub body: String,
+}
+
+/// Deliver one message to one endpoint. The body rides along (it never changes, and that saves a read
+/// per attempt); the endpoint is read fresh on each attempt so URL changes, rotations and disables apply.
+///
+/// A throttled task is sent again as a new SQS message (its receive count starts over), so the task
+/// carries the attempts made before it: the attempt number is `prior_attempts` + the receive count.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deliver {
+    pub tenant_id: TenantId,
+    pub message_id: MessageId,
+    pub endpoint_id: EndpointId,
+    pub event_type: EventType,
+    pub body: String,
+    /// Attempts made under earlier SQS messages of this delivery.
+    #[serde(default)]
+    pub prior_attempts: u32,
+    /// Times this delivery was put back by a rate limit or concurrency bound (drives their backoff).
+    #[serde(default)]
+    pub throttles: u32,
+}
+
+impl Deliver {
+    /// A delivery that has not been tried yet.
+    pub fn first(
+        tenant_id: TenantId,
+        message_id: MessageId,
+        endpoint_id: EndpointId,
+        event_type: EventType,
+        body: String,
+    ) -> Self {
+        Self { tenant_id, message_id, endpoint_id, event_type, body, prior_attempts: 0, throttles: 0 }
+    }
+}
+
+impl From<DeliverV1> for Deliver {
+    fn from(v1: DeliverV1) -> Self {
+        Self::first(v1.tenant_id, v1.message_id, v1.endpoint_id, v1.event_type, v1.body)
+    }
+}
+
+impl From<Deliver> for DeliveryTask {
+    fn from(task: Deliver) -> Self {
+        Self::DeliverV2(task)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("not a delivery task: {0}")]
+pub struct TaskDecodeError(#[from] serde_json::Error);
+
+impl DeliveryTask {
+    /// Decodes any version and upgrades it to the current one.
+    pub fn decode(text: &str) -> Result<Deliver, TaskDecodeError> {
+        Ok(match serde_json::from_str(text)? {
+            Self::DeliverV1(v1) => v1.into(),
+            Self::DeliverV2(task) => task,
+        })
+    }
+
+    pub fn encode(&self) -> String {
+        // A struct of strings and numbers always serializes.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// The task inside, whatever its version.
+    pub fn deliver(&self) -> Deliver {
+        match self {
+            Self::DeliverV1(v1) => v1.clone().into(),
+            Self::DeliverV2(task) => task.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn task() -> Deliver {
+        Deliver::first(
+            TenantId::parse("ten_a").unwrap(),
+            MessageId::parse("msg_1").unwrap(),
+            EndpointId::parse("ep_1").unwrap(),
+            EventType::parse("invoice.paid").unwrap(),
+            r#"{"amount":1}"#.into(),
+        )
+    }
+
+    #[test]
+    fn a_task_round_trips_and_carries_its_version_tag() {
+        let original = Deliver { prior_attempts: 3, throttles: 2, ..task() };
+        let encoded = DeliveryTask::from(original.clone()).encode();
+        let json: serde_json::Value = serde_json::from_str(&encoded).unwrap();
+        assert_eq!(json["type"], "deliver.v2");
+        assert_eq!(json["message_id"], "msg_1");
+        assert_eq!(json["prior_attempts"], 3);
+        assert_eq!(DeliveryTask::decode(&encoded).unwrap(), original);
+    }
+
+    #[test]
+    fn the_v1_wire_format_stays_readable_as_a_first_delivery() {
+        let wire = r#"{"type":"deliver.v1","tenant_id":"ten_a","message_id":"msg_1",
+            "endpoint_id":"ep_1","event_type":"invoice.paid","body":"{\"amount\":1}"}"#;
+        assert_eq!(DeliveryTask::decode(wire).unwrap(), task());
+    }
+
+    #[test]
+    fn unknown_versions_missing_fields_and_bad_ids_are_refused() {
+        for wire in [
+            r#"{"type":"deliver.v9","tenant_id":"ten_a"}"#,
+            r#"{"tenant_id":"ten_a","message_id":"msg_1"}"#,
+            r#"{"type":"deliver.v2","tenant_id":"ten_a","message_id":"msg_1"}"#,
+            r#"{"type":"deliver.v1","tenant_id":"ten_a","message_id":"ep_1","endpoint_id":"ep_1","event_type":"a","body":""}"#,
+            r#"{"type":"deliver.v2","tenant_id":"ten_a","message_id":"msg_1","endpoint_id":"ep_1","event_type":"a","body":"","prior_attempts":-1}"#,
+            "not json",
+        ] {
+            assert!(DeliveryTask::decode(wire).is_err(), "{wire}");
+        }
+    }
+}

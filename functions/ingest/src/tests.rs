@@ -3,7 +3,7 @@
 use serde_json::{Value, json};
 
 use hookline::tenants::{NewTenant, create_tenant};
-use hookline::testing::{ManualClock, MemoryPorts, MemoryQueue, MemoryStore, NoSender, app_settings};
+use hookline::testing::{MemoryPorts, NoSender, app_settings, memory_app};
 
 use super::*;
 
@@ -13,13 +13,7 @@ type Deps = App<MemoryPorts>;
 
 /// In-memory deps and the key of a tenant that exists in them.
 async fn deps() -> (Deps, String) {
-    let deps = App::new(
-        MemoryStore::default(),
-        MemoryQueue::default(),
-        NoSender,
-        ManualClock::at_ms(1_795_644_000_000),
-        app_settings(),
-    );
+    let deps = memory_app(NoSender, 1_795_644_000_000, app_settings());
     let NewTenant { token, .. } = create_tenant(deps.store(), "acme", 0).await.unwrap();
     (deps, token.expose().to_owned())
 }

@@ -17,5 +17,5 @@ pub use lookup::ScriptedLookup;
 pub use metrics::RecordedMetrics;
 pub use ports::{MemoryPorts, NoSender};
 pub use queue::MemoryQueue;
-pub use settings::{PUBLIC_IP, app_settings, public_urls};
+pub use settings::{PUBLIC_IP, app_settings, memory_app, public_urls};
 pub use store::MemoryStore;

@@ -5,9 +5,12 @@ use std::sync::Arc;
 
 use hookline_core::address_policy::AddressPolicy;
 
-use super::{RecordedMetrics, ScriptedLookup};
-use crate::app::AppSettings;
+use std::fmt::Debug;
+
+use super::{ManualClock, MemoryPorts, MemoryQueue, MemoryStore, RecordedMetrics, ScriptedLookup};
+use crate::app::{App, AppSettings};
 use crate::lookup::UrlGuard;
+use crate::sender::WebhookSender;
 
 /// The address every name resolves to unless a test says otherwise.
 pub const PUBLIC_IP: IpAddr = IpAddr::V4(Ipv4Addr::new(93, 184, 216, 34));
@@ -26,4 +29,13 @@ pub fn app_settings() -> AppSettings {
         max_body_bytes: 1024,
         metrics: RecordedMetrics::default().metrics(),
     }
+}
+
+/// The services over fresh in-memory ports, sending with `sender`, the clock at `now_ms`.
+pub fn memory_app<H: WebhookSender + Debug + 'static>(
+    sender: H,
+    now_ms: i64,
+    settings: AppSettings,
+) -> App<MemoryPorts<H>> {
+    App::new(MemoryStore::default(), MemoryQueue::default(), sender, ManualClock::at_ms(now_ms), settings)
 }

@@ -19,13 +19,7 @@ type Deps = App<MemoryPorts>;
 fn deps(allow_http: bool, policy: AddressPolicy) -> Deps {
     // Every name resolves to a public address unless a test says otherwise.
     let settings = AppSettings { urls: public_urls(policy, allow_http), ..app_settings() };
-    App::new(
-        MemoryStore::default(),
-        MemoryQueue::default(),
-        NoSender,
-        ManualClock::at_ms(1_649_367_553_000),
-        settings,
-    )
+    memory_app(NoSender, 1_649_367_553_000, settings)
 }
 
 fn public() -> Deps {

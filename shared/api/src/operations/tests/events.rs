@@ -21,13 +21,7 @@ fn deps() -> Deps {
 
 fn deps_recording(metrics: &RecordedMetrics) -> Deps {
     let settings = AppSettings { default_rate_limit: 1_000, metrics: metrics.metrics(), ..app_settings() };
-    App::new(
-        MemoryStore::default(),
-        MemoryQueue::default(),
-        NoSender,
-        ManualClock::at_ms(1_649_367_553_000),
-        settings,
-    )
+    memory_app(NoSender, 1_649_367_553_000, settings)
 }
 
 fn tenant() -> Tenant {

@@ -13,7 +13,7 @@ use hookline::app::App;
 use hookline::ports::Ports;
 use hookline::sender::WebhookSender;
 use hookline::store::{AttemptStore as _, EndpointStore as _, MessageStore as _};
-use hookline::testing::{ManualClock, MemoryPorts, MemoryQueue, MemoryStore, NoSender, app_settings};
+use hookline::testing::{MemoryPorts, NoSender, app_settings, memory_app};
 use hookline_core::event_types::{EventFilter, EventType};
 use hookline_core::ids::{AttemptId, MessageId, TenantId};
 use hookline_core::model::{Attempt, DeliveryState, Endpoint, ErrorCode, Message, QueueState};
@@ -26,7 +26,7 @@ pub(crate) type Deps<H = NoSender> = App<MemoryPorts<H>>;
 pub(crate) const NOW: i64 = 1_700_000_000_000;
 
 pub(crate) fn deps_with<H: WebhookSender + Debug + 'static>(sender: H) -> Deps<H> {
-    App::new(MemoryStore::default(), MemoryQueue::default(), sender, ManualClock::at_ms(NOW), app_settings())
+    memory_app(sender, NOW, app_settings())
 }
 
 pub(crate) fn deps() -> Deps {

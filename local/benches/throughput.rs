@@ -84,6 +84,7 @@ async fn delivery_path() {
         concurrency: IN_FLIGHT,
         endpoint_concurrency: IN_FLIGHT,
         disable_after: Duration::from_secs(5 * 86_400),
+        max_receive_count: RetrySchedule::standard().attempts() + 2,
         // The EMF documents are built, not printed.
         metrics: Metrics::new(EmfMetrics::with_writer(&MetricsConfig::default(), |line| {
             black_box(line);
@@ -136,7 +137,14 @@ async fn delivery_path() {
 async fn run_hookline(deps: &Delivery<BenchPorts>, tasks: &[String]) -> Duration {
     let started = Instant::now();
     futures::stream::iter(tasks)
-        .map(|task| deps.deliver(ReceivedTask { body: task, receipt_handle: "rh", receive_count: 1 }))
+        .map(|task| {
+            deps.deliver(ReceivedTask {
+                body: task,
+                receipt_handle: "rh",
+                queue_message_id: "sqs",
+                receive_count: 1,
+            })
+        })
         .buffer_unordered(IN_FLIGHT)
         .collect::<Vec<_>>()
         .await;

@@ -125,6 +125,15 @@ impl Template {
     }
 }
 
+/// What AWS gives a standard queue for each attribute that CloudFormation leaves unset.
+const AWS_QUEUE_DEFAULTS: &[(&str, &str)] = &[
+    ("DelaySeconds", "0"),
+    ("MaximumMessageSize", "262144"),
+    ("MessageRetentionPeriod", "345600"),
+    ("ReceiveMessageWaitTimeSeconds", "0"),
+    ("VisibilityTimeout", "30"),
+];
+
 /// Creates every queue and table of the template, named `{prefix}-{LogicalId}`, and resolves the
 /// functions' environment. `overrides` replace parameter values (a shorter retry schedule, say).
 pub async fn provision(
@@ -156,6 +165,13 @@ pub async fn provision(
                 Err(e) => return Err(e.context(format!("resolving queue {logical_id}"))),
             };
             let mut request = sqs.create_queue().queue_name(format!("{prefix}-{logical_id}"));
+            // AWS's defaults first, so the emulator's own (a 1 MiB message size, say) cannot hide a
+            // setting the template forgot; then what the template sets.
+            for (name, value) in AWS_QUEUE_DEFAULTS {
+                if !properties.contains_key(*name) {
+                    request = request.attributes(QueueAttributeName::from(*name), (*value).to_owned());
+                }
+            }
             for (name, value) in
                 properties.iter().filter(|(name, _)| !matches!(name.as_str(), "QueueName" | "Tags"))
             {

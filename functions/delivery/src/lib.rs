@@ -30,14 +30,16 @@ pub async fn handle<P: Ports>(
 }
 
 async fn process<P: Ports>(delivery: &Delivery<P>, record: SqsMessage) -> (SqsMessage, Disposition) {
-    let (Some(body), Some(receipt_handle)) = (record.body.as_deref(), record.receipt_handle.as_deref())
+    let (Some(body), Some(receipt_handle), Some(queue_message_id)) =
+        (record.body.as_deref(), record.receipt_handle.as_deref(), record.message_id.as_deref())
     else {
-        warn!(message_id = ?record.message_id, "SQS record without a body or receipt handle");
+        warn!(message_id = ?record.message_id, "SQS record without a body, receipt handle or message id");
         return (record, Disposition::Again);
     };
     let receive_count =
         record.attributes.get("ApproximateReceiveCount").and_then(|count| count.parse().ok()).unwrap_or(1);
-    let disposition = delivery.deliver(ReceivedTask { body, receipt_handle, receive_count }).await;
+    let disposition =
+        delivery.deliver(ReceivedTask { body, receipt_handle, queue_message_id, receive_count }).await;
     (record, disposition)
 }
 

@@ -59,6 +59,7 @@ async fn deps(status: u16) -> (Deps, TenantId, EndpointId) {
         endpoint_concurrency: 2,
         disable_after: std::time::Duration::from_secs(5 * 86_400),
         metrics: RecordedMetrics::default().metrics(),
+        max_receive_count: 4,
     };
     let sender = FixedSender { status, sent: Arc::default() };
     let deps =

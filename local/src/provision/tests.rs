@@ -180,3 +180,15 @@ fn a_function_the_provisioner_does_not_know_is_an_error_that_names_it() {
     assert!(!error.is::<NotYetMade>());
     assert!(format!("{error:#}").contains("ImportValue"), "{error:#}");
 }
+
+#[test]
+fn the_templates_largest_event_and_message_size_are_the_ones_the_code_derives() {
+    let template = the_template();
+    let ceiling = template.root["Parameters"]["MaxBodyBytes"]["MaxValue"].as_u64().unwrap();
+    assert_eq!(ceiling, u64::try_from(hookline_core::limits::MAX_EVENT_BYTES).unwrap());
+    let sqs = u64::try_from(hookline_core::limits::SQS_MESSAGE_BYTES).unwrap();
+    for queue in ["DeliveryQueue", "DeadLetterQueue"] {
+        let size = template.root["Resources"][queue]["Properties"]["MaximumMessageSize"].as_u64();
+        assert_eq!(size, Some(sqs), "{queue}");
+    }
+}

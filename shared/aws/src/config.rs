@@ -27,6 +27,8 @@ pub struct Config {
     pub table_name: String,
     pub delivery_queue_url: String,
     pub retry_schedule: RetrySchedule,
+    /// The delivery queue's `maxReceiveCount` (the template derives both from `RetrySchedule`).
+    pub max_receive_count: u32,
     pub max_body_bytes: usize,
     pub allow_http: bool,
     pub policy: AddressPolicy,
@@ -54,7 +56,7 @@ impl Config {
         let required =
             |name: &'static str| lookup(name).filter(|v| !v.is_empty()).ok_or(ConfigError::Missing(name));
         let optional = |name: &'static str| lookup(name).filter(|v| !v.is_empty());
-        Ok(Self {
+        let config = Self {
             table_name: required("HOOKLINE_TABLE_NAME")?,
             delivery_queue_url: required("HOOKLINE_DELIVERY_QUEUE_URL")?,
             retry_schedule: match optional("HOOKLINE_RETRY_SCHEDULE") {
@@ -62,6 +64,7 @@ impl Config {
                 None => RetrySchedule::standard(),
             },
             max_body_bytes: max_body_bytes(optional("HOOKLINE_MAX_BODY_BYTES"))?,
+            max_receive_count: 0,
             allow_http: flag(optional("HOOKLINE_ALLOW_HTTP"), "HOOKLINE_ALLOW_HTTP")?,
             metrics: MetricsConfig {
                 namespace: optional("HOOKLINE_METRICS_NAMESPACE").unwrap_or_else(|| NAMESPACE.to_owned()),
@@ -109,7 +112,15 @@ impl Config {
                 "HOOKLINE_INGEST_RATE_LIMIT",
                 100,
             )?,
-        })
+        };
+        // The template's derivation (one receive per attempt, plus 2) when the variable is not set.
+        let derived = config.retry_schedule.attempts().saturating_add(2);
+        let max_receive_count =
+            number(optional("HOOKLINE_MAX_RECEIVE_COUNT"), "HOOKLINE_MAX_RECEIVE_COUNT", derived)?;
+        if max_receive_count < 2 {
+            return Err(invalid("HOOKLINE_MAX_RECEIVE_COUNT", "at least 2, so one receive stays in reserve"));
+        }
+        Ok(Self { max_receive_count, ..config })
     }
 
     pub fn app_settings(&self) -> AppSettings {
@@ -128,6 +139,7 @@ impl Config {
             concurrency: self.delivery_concurrency.max(1),
             endpoint_concurrency: self.endpoint_concurrency.max(1),
             metrics: self.emf_metrics(),
+            max_receive_count: self.max_receive_count,
             disable_after: Duration::from_secs(self.disable_after_failing_hours.max(1) * 3600),
         }
     }
@@ -160,9 +172,8 @@ fn retry_schedule(text: &str) -> Result<RetrySchedule, ConfigError> {
     Ok(schedule)
 }
 
-/// A delivery task carries the body as a JSON string, which can double it (every `"` escaped), and one
-/// SQS message holds at most 1 MiB: larger bodies could be accepted and then never queued.
-const MAX_BODY_BYTES_LIMIT: usize = 500 * 1024;
+/// Larger events could be accepted and then never stored or queued (see `hookline_core::limits`).
+const MAX_BODY_BYTES_LIMIT: usize = hookline_core::limits::MAX_EVENT_BYTES;
 
 fn max_body_bytes(value: Option<String>) -> Result<usize, ConfigError> {
     let name = "HOOKLINE_MAX_BODY_BYTES";
@@ -170,7 +181,7 @@ fn max_body_bytes(value: Option<String>) -> Result<usize, ConfigError> {
     if bytes > MAX_BODY_BYTES_LIMIT {
         return Err(invalid(
             name,
-            format!("at most {MAX_BODY_BYTES_LIMIT}, so a delivery task fits in one SQS message"),
+            format!("at most {MAX_BODY_BYTES_LIMIT}, so the message item and a delivery task always fit"),
         ));
     }
     Ok(bytes)
@@ -238,6 +249,8 @@ mod tests {
             ("HOOKLINE_METRICS_BY_TENANT", "1"),
             ("HOOKLINE_MAX_BODY_BYTES", "big"),
             ("HOOKLINE_MAX_BODY_BYTES", "1048576"),
+            ("HOOKLINE_MAX_BODY_BYTES", "358401"),
+            ("HOOKLINE_MAX_RECEIVE_COUNT", "1"),
             ("HOOKLINE_ALLOW_HTTP", "yes"),
             ("HOOKLINE_ALLOWED_PRIVATE_CIDRS", "localhost"),
         ] {
@@ -262,5 +275,22 @@ mod tests {
         assert!(config.allow_http);
         assert!(config.policy.permits("127.0.0.1".parse().unwrap()));
         assert_eq!(config.retry_schedule.attempts(), 2);
+    }
+
+    #[test]
+    fn max_receive_count_is_the_templates_or_derived_like_it() {
+        let mut vars = REQUIRED.to_vec();
+        vars.push(("HOOKLINE_RETRY_SCHEDULE", "0s,1s,1s"));
+        assert_eq!(config(&vars).unwrap().max_receive_count, 5, "attempts plus two, as the template derives");
+        vars.push(("HOOKLINE_MAX_RECEIVE_COUNT", "9"));
+        assert_eq!(config(&vars).unwrap().delivery_settings().max_receive_count, 9);
+    }
+
+    #[test]
+    fn the_largest_accepted_event_is_the_one_that_fits_the_item_and_the_task() {
+        let mut vars = REQUIRED.to_vec();
+        let largest = hookline_core::limits::MAX_EVENT_BYTES.to_string();
+        vars.push(("HOOKLINE_MAX_BODY_BYTES", largest.as_str()));
+        assert_eq!(config(&vars).unwrap().max_body_bytes, hookline_core::limits::MAX_EVENT_BYTES);
     }
 }

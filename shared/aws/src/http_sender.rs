@@ -84,6 +84,7 @@ impl WebhookSender for HttpSender {
             Err(UrlError::Blocked(ip)) => {
                 return Err(failure(ErrorCode::Blocked, format!("{ip} is not a public address")));
             }
+            Err(e @ UrlError::LoopbackName(_)) => return Err(failure(ErrorCode::Blocked, e.to_string())),
             Err(e) => return Err(failure(ErrorCode::InvalidUrl, e.to_string())),
         };
         let mut request = self.client.post(url).body(webhook.body);

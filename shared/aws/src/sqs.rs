@@ -12,7 +12,7 @@ use hookline_core::task::{Deliver, DeliveryTask};
 /// SQS accepts at most ten entries per SendMessageBatch...
 const BATCH_LIMIT: usize = 10;
 /// ...and at most 1 MiB in all (as for one message).
-const BATCH_BYTES: usize = 1024 * 1024;
+const BATCH_BYTES: usize = hookline_core::limits::SQS_MESSAGE_BYTES;
 
 /// Splits encoded tasks into batches SQS accepts: at most ten, and at most 1 MiB together.
 fn batches(encoded: Vec<String>) -> Vec<Vec<String>> {
@@ -95,7 +95,8 @@ impl DeliveryQueue for SqsQueue {
     }
 
     async fn retry_after(&self, receipt_handle: &str, delay: Duration) -> Result<(), QueueError> {
-        let seconds = delay.min(MAX_VISIBILITY).as_secs();
+        // Rounded up, like every delay: a part of a second must not become "visible now".
+        let seconds = delay.min(MAX_VISIBILITY).as_millis().div_ceil(1000);
         self.client
             .change_message_visibility()
             .queue_url(&self.queue_url)

@@ -22,12 +22,15 @@ pub enum UrlError {
     Blocked(IpAddr),
     #[error("{host} resolves to {ip}, which is not a public address")]
     Resolves { host: String, ip: IpAddr },
+    /// `localhost` and `*.localhost` mean loopback (RFC 6761), whatever this machine's resolver says.
+    #[error("{0} is a loopback name, not a public address")]
+    LoopbackName(String),
 }
 
 impl UrlError {
     /// The URL is well-formed but points somewhere deliveries may not go.
     pub fn is_blocked(&self) -> bool {
-        matches!(self, Self::Blocked(_) | Self::Resolves { .. })
+        matches!(self, Self::Blocked(_) | Self::Resolves { .. } | Self::LoopbackName(_))
     }
 }
 
@@ -75,6 +78,14 @@ impl AddressPolicy {
         }
         let literal = match url.host() {
             None => return Err(UrlError::NoHost),
+            Some(Host::Domain(name)) if is_loopback_name(name) => {
+                // Treated as the loopback address it stands for, so a local allowlist covers it too.
+                return if self.permits(IpAddr::V4(Ipv4Addr::LOCALHOST)) {
+                    Ok(url.clone())
+                } else {
+                    Err(UrlError::LoopbackName(name.to_owned()))
+                };
+            }
             Some(Host::Domain(_)) => None,
             Some(Host::Ipv4(ip)) => Some(IpAddr::V4(ip)),
             Some(Host::Ipv6(ip)) => Some(IpAddr::V6(ip)),
@@ -84,6 +95,12 @@ impl AddressPolicy {
             _ => Ok(url),
         }
     }
+}
+
+/// `localhost`, any name under `.localhost`, with or without the trailing dot of a fully qualified name.
+pub fn is_loopback_name(name: &str) -> bool {
+    let name = name.strip_suffix('.').unwrap_or(name).to_ascii_lowercase();
+    name == "localhost" || name.ends_with(".localhost")
 }
 
 /// True only for globally routable unicast addresses.

@@ -11,6 +11,7 @@ pub mod delivery;
 pub mod endpoint_rules;
 pub mod event_types;
 pub mod ids;
+pub mod limits;
 pub mod model;
 pub mod retry;
 pub mod signing;

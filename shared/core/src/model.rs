@@ -219,7 +219,8 @@ pub struct Attempt {
     pub tenant_id: TenantId,
     pub message_id: MessageId,
     pub endpoint_id: EndpointId,
-    /// 1 for the first attempt: the task's prior attempts plus the SQS receive count.
+    /// 1 for the first attempt of a round, counted from the ledger (the delivery's latest recorded
+    /// attempt), never from SQS's receive count.
     pub number: u32,
     pub started_at_ms: i64,
     pub latency_ms: u64,
@@ -235,6 +236,10 @@ pub struct Attempt {
     pub response_body: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_attempt_at_ms: Option<i64>,
+    /// The SQS message the attempt was made from: a dead-lettered delivery received as the same message
+    /// is on its way to the DLQ, while a new message is a redrive (see `delivery::ledger`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue_message_id: Option<String>,
 }
 
 #[cfg(test)]

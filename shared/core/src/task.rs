@@ -29,8 +29,8 @@ pub struct DeliverV1 {
 /// Deliver one message to one endpoint. The body rides along (it never changes, and that saves a read
 /// per attempt); the endpoint is read fresh on each attempt so URL changes, rotations and disables apply.
 ///
-/// A throttled task is sent again as a new SQS message (its receive count starts over), so the task
-/// carries the attempts made before it: the attempt number is `prior_attempts` + the receive count.
+/// A throttled task, or one near its queue's `maxReceiveCount`, is sent again as a new SQS message. The
+/// attempt number comes from the ledger (see `delivery::ledger`), not from the task or the receive count.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Deliver {
     pub tenant_id: TenantId,
@@ -38,7 +38,8 @@ pub struct Deliver {
     pub endpoint_id: EndpointId,
     pub event_type: EventType,
     pub body: String,
-    /// Attempts made under earlier SQS messages of this delivery.
+    /// Attempts made before this SQS message was sent, for whoever reads the task (a DLQ body, a log).
+    /// Not used to number attempts: the ledger does that.
     #[serde(default)]
     pub prior_attempts: u32,
     /// Times this delivery was put back by a rate limit or concurrency bound (drives their backoff).

@@ -4,8 +4,9 @@ mod in_flight;
 
 use std::time::Duration;
 
-use tracing::{Instrument as _, error, info, info_span, warn};
+use tracing::{Instrument as _, Span, error, info, info_span, warn};
 
+use hookline_core::delivery::ledger::{Step, needs_fresh_message, next_step};
 use hookline_core::delivery::{Verdict, attempt_record, judge, signed};
 use hookline_core::model::{DeliveryState, Endpoint, ErrorCode};
 use hookline_core::retry::RetrySchedule;
@@ -17,9 +18,11 @@ use self::in_flight::{InFlight, Slot};
 use crate::clock::Clock as _;
 use crate::metrics::{Metric, Metrics};
 use crate::ports::Ports;
-use crate::queue::{DeliveryQueue as _, QueueError};
+use crate::queue::{DeliveryQueue as _, MAX_SEND_DELAY, QueueError};
 use crate::sender::WebhookSender as _;
-use crate::store::{AttemptStore as _, EndpointStore as _, RateBucket, RateLimiter as _, StoreError};
+use crate::store::{
+    AttemptStore as _, EndpointStore as _, LogStore as _, RateBucket, RateLimiter as _, StoreError,
+};
 
 #[derive(Debug, Clone)]
 pub struct DeliverySettings {
@@ -33,6 +36,9 @@ pub struct DeliverySettings {
     pub disable_after: Duration,
     /// Where the metrics go (CloudWatch EMF on stdout in Lambda).
     pub metrics: Metrics,
+    /// The delivery queue's `maxReceiveCount`: past it SQS moves a message to the dead-letter queue, so a
+    /// record that still has attempts left goes on as a new message before it gets there.
+    pub max_receive_count: u32,
 }
 
 /// Everything a delivery needs.
@@ -93,7 +99,10 @@ impl<P: Ports> std::fmt::Debug for Delivery<P> {
 pub struct ReceivedTask<'a> {
     pub body: &'a str,
     pub receipt_handle: &'a str,
-    /// SQS's ApproximateReceiveCount: with the task's prior attempts, the attempt number.
+    /// The SQS message id: tells a redriven copy from the dead-lettered message itself.
+    pub queue_message_id: &'a str,
+    /// SQS's ApproximateReceiveCount: not an attempt number (the ledger has those), only how close the
+    /// message is to redrive.
     pub receive_count: u32,
 }
 
@@ -125,22 +134,56 @@ impl<P: Ports> Delivery<P> {
                 return Disposition::Again;
             }
         };
-        let number = task.prior_attempts.saturating_add(received.receive_count.max(1));
         let span = info_span!(
             "delivery",
             tenant_id = %task.tenant_id,
             message_id = %task.message_id,
             endpoint_id = %task.endpoint_id,
-            attempt = number,
+            attempt = tracing::field::Empty,
         );
         async {
-            self.attempt(&task, number, received).await.unwrap_or_else(|e| {
-            error!(error = %e, source = ?std::error::Error::source(&e), "delivery could not be completed");
-            Disposition::Again
-        })
+            self.take_step(&task, received).await.unwrap_or_else(|e| {
+                error!(error = %e, source = ?std::error::Error::source(&e), "delivery could not be completed");
+                Disposition::Again
+            })
         }
         .instrument(span)
         .await
+    }
+
+    /// Reads the ledger and does what it says: an attempt, nothing, the way to the DLQ, or a later offer.
+    async fn take_step(
+        &self,
+        task: &Deliver,
+        received: ReceivedTask<'_>,
+    ) -> Result<Disposition, DeliveryError> {
+        let latest = self.store.latest_delivery(&task.tenant_id, &task.message_id, &task.endpoint_id).await?;
+        match next_step(latest.as_ref(), received.queue_message_id, self.clock.now_ms()) {
+            Step::Attempt { number } => {
+                Span::current().record("attempt", number);
+                self.attempt(task, number, received).await
+            }
+            Step::Settled(state) => {
+                info!(?state, "already settled; nothing sent");
+                Ok(Disposition::Done)
+            }
+            Step::Superseded => {
+                info!("taken over by a resend; nothing sent");
+                Ok(Disposition::Done)
+            }
+            Step::ToDeadLetters => {
+                // Visible again at once, so its receives pass maxReceiveCount and redrive moves it.
+                self.queue.retry_after(received.receipt_handle, Duration::ZERO).await?;
+                Ok(Disposition::Again)
+            }
+            Step::NotDue { wait } => {
+                info!(
+                    wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
+                    "received before its retry is due"
+                );
+                self.offer_later(task, received, wait).await
+            }
+        }
     }
 
     async fn attempt(
@@ -152,16 +195,13 @@ impl<P: Ports> Delivery<P> {
         let endpoint = self.store.get_endpoint(&task.tenant_id, &task.endpoint_id).await?;
         let schedule =
             endpoint.as_ref().and_then(|e| e.retry_schedule.as_ref()).unwrap_or(&self.settings.schedule);
-        if number > schedule.attempts() {
-            // Received again after its last attempt (its final failure was recorded then): hand it to redrive.
-            warn!("attempts exhausted; leaving the message to SQS redrive");
-            self.queue.retry_after(received.receipt_handle, Duration::ZERO).await?;
-            return Ok(Disposition::Again);
-        }
+        let exhausted = number > schedule.attempts();
         let was_failing = endpoint.as_ref().is_some_and(|e| e.failing_since_ms.is_some());
         // The attempt starts now: the rate limit counts it in this second, and the log shows the same time.
         let started_at_ms = self.clock.now_ms();
         let (outcome, verdict) = match &endpoint {
+            // The endpoint's schedule was shortened below the attempts already made: that was the last.
+            _ if exhausted => (None, Verdict::settled(DeliveryState::DeadLettered, None)),
             None => (None, Verdict::settled(DeliveryState::Abandoned, Some(ErrorCode::EndpointDeleted))),
             Some(endpoint) if !endpoint.enabled => {
                 (None, Verdict::settled(DeliveryState::Abandoned, Some(ErrorCode::EndpointDisabled)))
@@ -177,7 +217,14 @@ impl<P: Ports> Delivery<P> {
             }
         };
 
-        let attempt = attempt_record(task, number, started_at_ms, outcome.as_ref(), &verdict);
+        let attempt = attempt_record(
+            task,
+            number,
+            started_at_ms,
+            outcome.as_ref(),
+            &verdict,
+            received.queue_message_id,
+        );
         self.store.record_attempt(&attempt).await?;
         info!(
             state = ?verdict.state,
@@ -211,10 +258,7 @@ impl<P: Ports> Delivery<P> {
             started_at_ms,
         );
         match (verdict.state, verdict.retry_in) {
-            (DeliveryState::Retrying, Some(delay)) => {
-                self.queue.retry_after(received.receipt_handle, delay).await?;
-                Ok(Disposition::Again)
-            }
+            (DeliveryState::Retrying, Some(delay)) => self.offer_later(task, received, delay).await,
             (DeliveryState::DeadLettered, _) => {
                 // Visible again at once, so the next receives exceed maxReceiveCount and redrive moves it.
                 self.queue.retry_after(received.receipt_handle, Duration::ZERO).await?;
@@ -222,6 +266,31 @@ impl<P: Ports> Delivery<P> {
             }
             _ => Ok(Disposition::Done),
         }
+    }
+
+    /// Offers the record again after `delay`: by its visibility timeout while it has receives to spare, else
+    /// as a new SQS message (whose receive count starts over), so that running out of receives never
+    /// dead-letters a delivery that has attempts left. SQS delays a new message by 15 minutes at most; a
+    /// longer wait is finished by the ledger's due time when it arrives early.
+    async fn offer_later(
+        &self,
+        task: &Deliver,
+        received: ReceivedTask<'_>,
+        delay: Duration,
+    ) -> Result<Disposition, DeliveryError> {
+        if needs_fresh_message(received.receive_count, self.settings.max_receive_count) {
+            match self.queue.requeue(task, delay.min(MAX_SEND_DELAY)).await {
+                Ok(()) => {
+                    info!(receive_count = received.receive_count, "offered again as a new message");
+                    return Ok(Disposition::Done);
+                }
+                Err(e) => {
+                    warn!(error = %e, "could not send the record as a new message; using its visibility")
+                }
+            }
+        }
+        self.queue.retry_after(received.receipt_handle, delay).await?;
+        Ok(Disposition::Again)
     }
 
     /// A place in the endpoint's in-flight bound and, if it has a rate limit, one delivery of this second's
@@ -239,9 +308,9 @@ impl<P: Ports> Delivery<P> {
         Ok(Ok(slot))
     }
 
-    /// Puts a throttled delivery back as a new message that carries the attempts made so far, so waiting
-    /// neither counts as an attempt nor uses up the receives SQS redrive counts. If SQS refuses the send,
-    /// the record itself comes back after the delay instead (then that receive counts as an attempt).
+    /// Puts a throttled delivery back as a new message, so waiting neither counts as an attempt (the ledger
+    /// has not moved) nor uses up the receives SQS redrive counts. If SQS refuses the send, the record
+    /// itself comes back after the delay instead.
     async fn put_back(
         &self,
         task: &Deliver,

@@ -55,6 +55,13 @@ fn failure(code: ErrorCode) -> Result<WebhookResponse, SendFailure> {
     Err(SendFailure { code, detail: "scripted".into(), latency: Duration::from_millis(3) })
 }
 
+/// The task `body` with `change` made to it.
+fn task_with(body: &str, change: impl FnOnce(&mut Deliver)) -> String {
+    let mut task = DeliveryTask::decode(body).unwrap();
+    change(&mut task);
+    DeliveryTask::from(task).encode()
+}
+
 struct Fixture {
     deps: Delivery<MemoryPorts<ScriptedSender>>,
     metrics: RecordedMetrics,
@@ -90,6 +97,8 @@ async fn fixture(schedule: &str, outcomes: Vec<Result<WebhookResponse, SendFailu
         endpoint_concurrency: 1,
         disable_after: FIVE_DAYS,
         metrics: metrics.metrics(),
+        // As the template derives it: one receive per attempt, plus 2.
+        max_receive_count: RetrySchedule::parse(schedule).unwrap().attempts() + 2,
     };
     let deps = Delivery::new(
         store,
@@ -102,8 +111,23 @@ async fn fixture(schedule: &str, outcomes: Vec<Result<WebhookResponse, SendFailu
 }
 
 impl Fixture {
+    /// The record's `receive_count`-th receive, as SQS message `sqs-1`.
     async fn receive(&self, receive_count: u32) -> Disposition {
-        self.deps.deliver(ReceivedTask { body: &self.task, receipt_handle: "rh-1", receive_count }).await
+        self.receive_as("sqs-1", receive_count).await
+    }
+    async fn receive_as(&self, queue_message_id: &str, receive_count: u32) -> Disposition {
+        let body = &self.task;
+        self.deps
+            .deliver(ReceivedTask { body, receipt_handle: "rh-1", queue_message_id, receive_count })
+            .await
+    }
+    /// Moves on to another message to the same endpoint (the ledger is per message and endpoint).
+    fn next_message(&mut self) {
+        self.task = task_with(&self.task, |task| task.message_id = MessageId::generate());
+    }
+    /// Lets the retry delay of the last attempt pass (at most a schedule's step plus jitter).
+    fn wait_for_retry(&self, step: Duration) {
+        self.deps.clock.advance(step.mul_f64(1.2) + Duration::from_secs(1));
     }
     fn attempts(&self) -> Vec<Attempt> {
         self.deps.store.all_attempts()
@@ -176,20 +200,26 @@ async fn a_500_is_retried_after_the_scheduled_delay_with_jitter() {
 
 #[tokio::test]
 async fn the_last_failed_attempt_is_dead_lettered_and_made_visible_at_once() {
-    let f = fixture("0s,1s", vec![status(500)]).await;
+    let f = fixture("0s,1s", vec![status(500), status(500)]).await;
+    assert_eq!(f.receive(1).await, Disposition::Again);
+    f.wait_for_retry(Duration::from_secs(1));
     assert_eq!(f.receive(2).await, Disposition::Again);
-    assert_eq!(f.deps.queue.delays(), vec![("rh-1".to_owned(), Duration::ZERO)]);
-    assert_eq!(f.attempts()[0].state, DeliveryState::DeadLettered);
+    assert_eq!(f.deps.queue.delays().last(), Some(&("rh-1".to_owned(), Duration::ZERO)));
+    assert_eq!(f.attempts()[1].state, DeliveryState::DeadLettered);
     assert_eq!(f.metrics.recorded_total(Metric::DeliveriesDeadLettered), 1.0);
 }
 
 #[tokio::test]
 async fn a_record_received_after_its_last_attempt_is_not_sent_again() {
-    let f = fixture("0s,1s", vec![]).await;
+    let f = fixture("0s,1s", vec![status(500), status(500)]).await;
+    f.receive(1).await;
+    f.wait_for_retry(Duration::from_secs(1));
+    f.receive(2).await;
+    // The same SQS message again, on its way to the DLQ.
     assert_eq!(f.receive(3).await, Disposition::Again);
-    assert!(f.deps.sender.sent().is_empty());
-    assert!(f.attempts().is_empty());
-    assert_eq!(f.deps.queue.delays(), vec![("rh-1".to_owned(), Duration::ZERO)]);
+    assert_eq!(f.deps.sender.sent().len(), 2);
+    assert_eq!(f.attempts().len(), 2);
+    assert_eq!(f.deps.queue.delays().last(), Some(&("rh-1".to_owned(), Duration::ZERO)));
 }
 
 #[tokio::test]
@@ -314,7 +344,7 @@ async fn an_endpoint_failing_for_the_whole_window_is_disabled_with_the_reason() 
 
 #[tokio::test]
 async fn a_success_ends_the_failing_run_so_the_window_starts_again() {
-    let f = fixture("0s,1s,1s", vec![status(500), status(200), status(500)]).await;
+    let mut f = fixture("0s,1s,1s", vec![status(500), status(200), status(500)]).await;
     f.receive(1).await;
     f.deps.clock.advance(Duration::from_secs(3 * 86_400));
     f.receive(2).await;
@@ -322,6 +352,7 @@ async fn a_success_ends_the_failing_run_so_the_window_starts_again() {
     assert_eq!((healthy.failing_since_ms, healthy.consecutive_failures), (None, 0));
 
     f.deps.clock.advance(Duration::from_secs(3 * 86_400));
+    f.next_message();
     f.receive(1).await;
     let failing = f.stored_endpoint().await;
     assert!(failing.enabled, "six days since the first failure, but a success came in between");
@@ -329,3 +360,4 @@ async fn a_success_ends_the_failing_run_so_the_window_starts_again() {
 }
 
 mod fairness;
+mod ledger;

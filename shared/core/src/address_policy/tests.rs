@@ -125,3 +125,27 @@ fn literal_and_numeric_forms_of_private_addresses_are_refused_in_urls() {
         assert_eq!(policy.check_url(url, false), Err(UrlError::Blocked(ip(expected))), "{url}");
     }
 }
+
+#[test]
+fn loopback_names_are_refused_like_loopback_addresses() {
+    let policy = AddressPolicy::public_only();
+    for url in [
+        "https://localhost/hook",
+        "https://LOCALHOST./hook",
+        "https://api.localhost/hook",
+        "https://a.b.localhost./hook",
+        "https://localhost:8443/hook",
+    ] {
+        let refused = policy.check_url(url, false).unwrap_err();
+        assert!(matches!(refused, UrlError::LoopbackName(_)), "{url}: {refused:?}");
+        assert!(refused.is_blocked(), "{url}");
+    }
+    assert!(policy.check_url("https://localhost.example.com/hook", false).is_ok(), "only the suffix counts");
+    assert!(policy.check_url("https://notlocalhost/hook", false).is_ok());
+}
+
+#[test]
+fn a_local_allowlist_that_lets_loopback_through_lets_localhost_through() {
+    let policy = AddressPolicy::allowing("127.0.0.0/8").unwrap();
+    assert!(policy.check_url("http://localhost:9100/hook", true).is_ok());
+}

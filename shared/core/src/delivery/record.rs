@@ -35,6 +35,7 @@ pub fn attempt_record(
     started_at_ms: i64,
     outcome: Option<&Result<WebhookResponse, SendFailure>>,
     verdict: &Verdict,
+    queue_message_id: &str,
 ) -> Attempt {
     let (status_code, response_body, error_detail, latency) = match outcome {
         Some(Ok(response)) => (Some(response.status), Some(response.body.clone()), None, response.latency),
@@ -56,5 +57,6 @@ pub fn attempt_record(
         error_detail,
         response_body,
         next_attempt_at_ms: retry_ms.map(|ms| started_at_ms.saturating_add(ms)),
+        queue_message_id: Some(queue_message_id.to_owned()),
     }
 }

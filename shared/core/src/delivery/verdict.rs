@@ -61,5 +61,45 @@ pub fn judge(
         None if slow_down => jittered.max(SLOW_DOWN_FLOOR),
         None => jittered,
     };
-    Verdict { retry_in: Some(delay), ..Verdict::settled(DeliveryState::Retrying, Some(code)) }
+    Verdict { retry_in: Some(whole_seconds(delay)), ..Verdict::settled(DeliveryState::Retrying, Some(code)) }
+}
+
+/// Rounded up to whole seconds, the unit of SQS's visibility timeout: a jittered `1s` step may come out at
+/// 0.9 s, which SQS would otherwise take as "now".
+fn whole_seconds(delay: Duration) -> Duration {
+    let millis = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
+    Duration::from_secs(millis.div_ceil(1000))
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::SeedableRng;
+    use rand::rngs::StdRng;
+
+    use super::*;
+
+    fn failed() -> Result<WebhookResponse, SendFailure> {
+        Ok(WebhookResponse { status: 500, body: String::new(), retry_after: None, latency: Duration::ZERO })
+    }
+
+    #[test]
+    fn a_jittered_one_second_step_is_never_rounded_down_to_zero() {
+        let schedule = RetrySchedule::parse("0s,1s").unwrap();
+        let mut rng = StdRng::seed_from_u64(7);
+        for _ in 0..200 {
+            let verdict = judge(&failed(), 1, &schedule, 0, &mut rng);
+            let delay = verdict.retry_in.unwrap();
+            assert!(delay == Duration::from_secs(1) || delay == Duration::from_secs(2), "{delay:?}");
+        }
+    }
+
+    #[test]
+    fn every_retry_delay_is_whole_seconds() {
+        let schedule = RetrySchedule::parse("0s,7s,5m").unwrap();
+        let mut rng = StdRng::seed_from_u64(11);
+        for attempt in [1, 2] {
+            let delay = judge(&failed(), attempt, &schedule, 0, &mut rng).retry_in.unwrap();
+            assert_eq!(delay.subsec_nanos(), 0, "{delay:?}");
+        }
+    }
 }

@@ -41,6 +41,7 @@ fn attempt(
         error_detail: None,
         response_body: Some("ok".into()),
         next_attempt_at_ms: None,
+        queue_message_id: None,
     }
 }
 

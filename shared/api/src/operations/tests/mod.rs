@@ -95,6 +95,7 @@ pub(crate) async fn attempt<P: Ports>(
         error_detail: None,
         response_body: Some("ok".into()),
         next_attempt_at_ms: (state == DeliveryState::Retrying).then_some(at_ms + 5_000),
+        queue_message_id: None,
     };
     deps.store().record_attempt(&attempt).await.unwrap();
     attempt

@@ -7,18 +7,13 @@ use tokio::sync::Notify;
 use super::*;
 use hookline_core::throttle::Throttle;
 
-fn task_with(body: &str, change: impl FnOnce(&mut Deliver)) -> String {
-    let mut task = DeliveryTask::decode(body).unwrap();
-    change(&mut task);
-    DeliveryTask::from(task).encode()
-}
-
 #[tokio::test]
 async fn a_delivery_over_the_endpoint_rate_limit_is_put_back_without_an_attempt() {
     let mut f = fixture("0s,1s", vec![status(200)]).await;
     f.update_endpoint(|endpoint| endpoint.rate_limit = Some(1)).await;
 
     assert_eq!(f.receive(1).await, Disposition::Done);
+    f.next_message();
     assert_eq!(f.receive(1).await, Disposition::Done, "the throttled record is replaced by a new message");
 
     assert_eq!(f.deps.sender.sent().len(), 1);
@@ -37,6 +32,7 @@ async fn the_next_second_has_a_fresh_budget() {
     f.update_endpoint(|endpoint| endpoint.rate_limit = Some(1)).await;
     f.receive(1).await;
     f.deps.clock.advance(Duration::from_secs(1));
+    f.next_message();
     assert_eq!(f.receive(1).await, Disposition::Done);
     assert_eq!(f.deps.sender.sent().len(), 2);
     assert!(f.deps.queue.requeued().is_empty());
@@ -44,20 +40,26 @@ async fn the_next_second_has_a_fresh_budget() {
 
 #[tokio::test]
 async fn a_throttled_retry_comes_back_with_its_attempt_number_and_a_longer_delay() {
-    let mut f = fixture("0s,1s,1s,1s", vec![status(200), status(500)]).await;
+    let mut f = fixture("0s,1s,1s,1s", vec![status(500), status(500), status(200), status(500)]).await;
     f.update_endpoint(|endpoint| endpoint.rate_limit = Some(1)).await;
-    f.receive(1).await; // spends this second's budget
-    // The record's third receive: two attempts were made under it, and it was throttled twice before.
-    f.task = task_with(&f.task, |task| task.throttles = 2);
+    f.receive(1).await;
+    f.wait_for_retry(Duration::from_secs(1));
+    f.receive(2).await; // two attempts recorded
+    f.wait_for_retry(Duration::from_secs(1));
+    let third = f.task.clone();
+    f.next_message();
+    f.receive(1).await; // another message spends this second's budget
+    // The third attempt is due but over the rate limit; it was throttled twice before.
+    f.task = task_with(&third, |task| task.throttles = 2);
     assert_eq!(f.receive(3).await, Disposition::Done);
     let (again, delay) = f.deps.queue.requeued()[0].clone();
     assert_eq!((again.prior_attempts, again.throttles), (2, 3));
     assert!((2_000..=4_000).contains(&delay.as_millis()), "doubles per throttle: {delay:?}");
 
     // The new message's first receive is attempt 3.
-    f.deps.clock.advance(Duration::from_secs(2));
+    f.deps.clock.advance(Duration::from_secs(4));
     f.task = DeliveryTask::from(again).encode();
-    assert_eq!(f.receive(1).await, Disposition::Again);
+    assert_eq!(f.receive_as("sqs-2", 1).await, Disposition::Again);
     assert_eq!(f.attempts().last().map(|a| a.number), Some(3));
 }
 
@@ -67,6 +69,7 @@ async fn when_sqs_refuses_the_new_message_the_record_itself_waits_out_the_delay(
     f.update_endpoint(|endpoint| endpoint.rate_limit = Some(1)).await;
     f.receive(1).await;
     f.deps.queue.fail_next_requeue();
+    f.next_message();
     assert_eq!(f.receive(1).await, Disposition::Again);
     let delays = f.deps.queue.delays();
     assert_eq!(delays.len(), 1);
@@ -112,7 +115,9 @@ async fn a_slow_endpoint_holds_only_its_own_slots_and_the_rest_is_put_back_at_on
         f.deps.settings.clone(), // one delivery per endpoint in flight
     );
     let to_other = task_with(&f.task, |task| task.endpoint_id = other.id.clone());
-    let receive = |body| deps.deliver(ReceivedTask { body, receipt_handle: "rh", receive_count: 1 });
+    let receive = |body| {
+        deps.deliver(ReceivedTask { body, receipt_handle: "rh", queue_message_id: "sqs-1", receive_count: 1 })
+    };
 
     let slow = receive(&f.task);
     let meanwhile = async {
@@ -143,6 +148,7 @@ async fn an_endpoint_schedule_replaces_the_deployment_schedule() {
     let delay = f.deps.queue.delays()[0].1.as_secs();
     assert!((480..=720).contains(&delay), "the endpoint's 10 min, jittered: {delay}");
 
+    f.wait_for_retry(Duration::from_secs(600));
     assert_eq!(f.receive(2).await, Disposition::Again);
     assert_eq!(f.attempts()[1].state, DeliveryState::DeadLettered, "the endpoint allows two attempts");
 

@@ -67,6 +67,9 @@ pub struct EventSource {
     region: String,
     pub batch_size: i32,
     pub wait_seconds: i32,
+    /// How long an invocation may run before it is given up, as Lambda gives up at the function's
+    /// timeout (the template's 60 s): its batch is then left to the queue's visibility timeout.
+    pub invoke_timeout: Duration,
 }
 
 impl EventSource {
@@ -84,7 +87,15 @@ impl EventSource {
             .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
             .unwrap_or_default();
         let region = aws.region().map(ToString::to_string).unwrap_or_else(|| "us-east-1".into());
-        Ok(Self { sqs, queue_url: queue_url.to_owned(), queue_arn, region, batch_size: 10, wait_seconds: 1 })
+        Ok(Self {
+            sqs,
+            queue_url: queue_url.to_owned(),
+            queue_arn,
+            region,
+            batch_size: 10,
+            wait_seconds: 1,
+            invoke_timeout: Duration::from_secs(60),
+        })
     }
 
     /// One receive → invoke → delete round. Records the function reported (or all, if it failed)
@@ -105,7 +116,10 @@ impl EventSource {
             return Ok(PollOutcome::default());
         }
         let event = json!({ "Records": messages.iter().map(|m| self.record(m)).collect::<Vec<_>>() });
-        let failed_ids: Vec<String> = match function.invoke(event).await {
+        let answer = tokio::time::timeout(self.invoke_timeout, function.invoke(event))
+            .await
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("the invocation ran past {:?}", self.invoke_timeout)));
+        let failed_ids: Vec<String> = match answer {
             Ok(answer) => answer["batchItemFailures"]
                 .as_array()
                 .into_iter()

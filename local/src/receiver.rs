@@ -40,11 +40,13 @@ pub struct Behaviour {
     /// Answer this many requests with `failure_status` before succeeding.
     pub fail_first: usize,
     pub failure_status: u16,
+    /// Then also answer every n-th request with `failure_status` (0: never), for a flaky receiver.
+    pub fail_one_in: usize,
 }
 
 impl Default for Behaviour {
     fn default() -> Self {
-        Self { secret: None, fail_first: 0, failure_status: 500 }
+        Self { secret: None, fail_first: 0, failure_status: 500, fail_one_in: 0 }
     }
 }
 
@@ -143,6 +145,7 @@ async fn receive(
     let answered = match &verified {
         Some(Err(_)) => 401,
         _ if log.len() < behaviour.fail_first => behaviour.failure_status,
+        _ if behaviour.fail_one_in > 0 && log.len() % behaviour.fail_one_in == 0 => behaviour.failure_status,
         _ => 200,
     };
     let received = Received {

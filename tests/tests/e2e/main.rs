@@ -8,6 +8,7 @@ mod attempt_log;
 mod cli;
 mod dns_pinning;
 mod fairness;
+mod faults;
 mod limits;
 mod pipeline;
 mod probe;

@@ -333,7 +333,8 @@ async fn an_endpoint_failing_for_the_whole_window_is_disabled_with_the_reason() 
     f.receive(2).await;
     assert!(f.stored_endpoint().await.enabled, "one second short of the window");
 
-    f.deps.clock.advance(Duration::from_secs(1));
+    // Past the window, and past the second attempt's retry delay (1 s, jittered and rounded up to 2 s).
+    f.deps.clock.advance(Duration::from_secs(2));
     f.receive(3).await;
     let disabled = f.stored_endpoint().await;
     assert!(!disabled.enabled);

@@ -59,7 +59,10 @@ CHILDREN+=("$!")
 wait_http "http://127.0.0.1:$LAMBDA_PORT/" 300
 
 log "starting the SQS event source → delivery function"
+# An invocation is given up after the function's timeout; then the function's source is touched, since
+# `cargo lambda watch` starts a function again after a file change but not after its process died.
 setsid "$TOOLS" event-source --queue-url "$QUEUE_URL" --lambda "http://127.0.0.1:$LAMBDA_PORT" \
+  --invoke-timeout-secs 60 --restart-by-touching "$ROOT/functions/delivery/src/main.rs" \
   > "$STATE/event-source.log" 2>&1 &
 CHILDREN+=("$!")
 

@@ -3,6 +3,7 @@
 //! reported failures to their visibility timeout (and, past maxReceiveCount, to redrive).
 
 use std::future::Future;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context as _, anyhow};
@@ -70,6 +71,10 @@ pub struct EventSource {
     /// How long an invocation may run before it is given up, as Lambda gives up at the function's
     /// timeout (the template's 60 s): its batch is then left to the queue's visibility timeout.
     pub invoke_timeout: Duration,
+    /// A source file of the function to touch when an invocation is given up. `cargo lambda watch` does
+    /// not start a function again after its process died, but it does when a watched file changes, so
+    /// this is how the local run recovers by itself, as Lambda starts a fresh instance.
+    pub restart_by_touching: Option<PathBuf>,
 }
 
 impl EventSource {
@@ -95,6 +100,7 @@ impl EventSource {
             batch_size: 10,
             wait_seconds: 1,
             invoke_timeout: Duration::from_secs(60),
+            restart_by_touching: None,
         })
     }
 
@@ -116,9 +122,13 @@ impl EventSource {
             return Ok(PollOutcome::default());
         }
         let event = json!({ "Records": messages.iter().map(|m| self.record(m)).collect::<Vec<_>>() });
-        let answer = tokio::time::timeout(self.invoke_timeout, function.invoke(event))
-            .await
-            .unwrap_or_else(|_| Err(anyhow::anyhow!("the invocation ran past {:?}", self.invoke_timeout)));
+        let answer = match tokio::time::timeout(self.invoke_timeout, function.invoke(event)).await {
+            Ok(answer) => answer,
+            Err(_) => {
+                self.restart_function();
+                Err(anyhow::anyhow!("the invocation ran past {:?}", self.invoke_timeout))
+            }
+        };
         let failed_ids: Vec<String> = match answer {
             Ok(answer) => answer["batchItemFailures"]
                 .as_array()
@@ -148,6 +158,20 @@ impl EventSource {
             "batch processed"
         );
         Ok(outcome)
+    }
+
+    /// Gives the function's source file a new modification time, which makes `cargo lambda watch` stop
+    /// the function if it still runs, and start it again.
+    fn restart_function(&self) {
+        let Some(path) = &self.restart_by_touching else { return };
+        let touched = std::fs::File::options()
+            .write(true)
+            .open(path)
+            .and_then(|file| file.set_modified(std::time::SystemTime::now()));
+        match touched {
+            Ok(()) => warn!(path = %path.display(), "invocation given up; starting the function again"),
+            Err(e) => warn!(path = %path.display(), error = %e, "could not touch the function's source"),
+        }
     }
 
     /// Polls until `stop` completes.

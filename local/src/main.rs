@@ -44,6 +44,13 @@ enum Command {
         lambda: String,
         #[arg(long, default_value = "delivery")]
         function: String,
+        /// Give up an invocation after this many seconds (the function's timeout in the template).
+        #[arg(long, default_value_t = 60)]
+        invoke_timeout_secs: u64,
+        /// Touch this source file when an invocation is given up, so `cargo lambda watch` starts the
+        /// function again (it does not after the function's process died).
+        #[arg(long)]
+        restart_by_touching: Option<PathBuf>,
     },
     /// Receive webhooks on 127.0.0.1, verify their signatures and print them.
     Receiver {
@@ -73,8 +80,10 @@ async fn main() -> anyhow::Result<()> {
                 .with_context(|| format!("writing {}", env_file.display()))?;
             eprintln!("provisioned queues {:?} and tables {:?}", made.queue_urls, made.tables);
         }
-        Command::EventSource { queue_url, lambda, function } => {
-            let source = EventSource::new(&aws, &queue_url).await?;
+        Command::EventSource { queue_url, lambda, function, invoke_timeout_secs, restart_by_touching } => {
+            let mut source = EventSource::new(&aws, &queue_url).await?;
+            source.invoke_timeout = std::time::Duration::from_secs(invoke_timeout_secs);
+            source.restart_by_touching = restart_by_touching;
             let invoke = HttpInvoke::new(&lambda, &function);
             eprintln!("event source: {queue_url} → {lambda} ({function})");
             source.run(&invoke, async { tokio::signal::ctrl_c().await.unwrap_or_default() }).await;

@@ -54,21 +54,21 @@ fn resolve_snippet(template: &str, resource: &str, pairs: &[(&str, &str)]) -> an
 
 #[test]
 fn max_receive_count_is_the_number_of_attempts_plus_a_margin() {
-    assert_eq!(max_receive_count(&overrides(&[("RetrySchedule", "0s,1s,1s")])), 3 + 2);
-    assert_eq!(max_receive_count(&overrides(&[("RetrySchedule", "0s")])), 1 + 2);
+    assert_eq!(max_receive_count(&overrides(&[("RetrySchedule", "0s,1s,1s")])), 3 + 5);
+    assert_eq!(max_receive_count(&overrides(&[("RetrySchedule", "0s")])), 1 + 5);
 }
 
 #[test]
-fn the_default_schedule_gets_eight_attempts_and_two_spare_receives() {
+fn the_default_schedule_gets_eight_attempts_and_five_spare_receives() {
     let template = the_template();
     let schedule = template.parameter("RetrySchedule", &BTreeMap::new()).unwrap();
     assert_eq!(schedule, "0s,5s,5m,30m,2h,5h,10h,10h");
-    assert_eq!(max_receive_count(&BTreeMap::new()), 8 + 2);
+    assert_eq!(max_receive_count(&BTreeMap::new()), 8 + 5);
 }
 
 #[test]
 fn spaces_around_the_schedule_entries_do_not_change_the_count() {
-    assert_eq!(max_receive_count(&overrides(&[("RetrySchedule", "0s, 1m , 5m")])), 3 + 2);
+    assert_eq!(max_receive_count(&overrides(&[("RetrySchedule", "0s, 1m , 5m")])), 3 + 5);
 }
 
 #[test]
@@ -120,7 +120,7 @@ fn a_queue_waits_for_the_queue_its_redrive_points_at() {
 #[test]
 fn overrides_change_parameters_only() {
     let stale = overrides(&[("MaxReceiveCount", "3"), ("DeadLetterQueue", "elsewhere")]);
-    assert_eq!(max_receive_count(&stale), 8 + 2);
+    assert_eq!(max_receive_count(&stale), 8 + 5);
     assert_eq!(
         delivery_queue(&stale)["RedrivePolicy"]["deadLetterTargetArn"],
         json!(dead_letter_queue_made().queue_arns["DeadLetterQueue"])

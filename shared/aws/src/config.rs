@@ -113,12 +113,15 @@ impl Config {
                 100,
             )?,
         };
-        // The template's derivation (one receive per attempt, plus 2) when the variable is not set.
-        let derived = config.retry_schedule.attempts().saturating_add(2);
+        // The template's derivation (one receive per attempt, plus 5) when the variable is not set.
+        let derived = config.retry_schedule.attempts().saturating_add(5);
         let max_receive_count =
             number(optional("HOOKLINE_MAX_RECEIVE_COUNT"), "HOOKLINE_MAX_RECEIVE_COUNT", derived)?;
-        if max_receive_count < 2 {
-            return Err(invalid("HOOKLINE_MAX_RECEIVE_COUNT", "at least 2, so one receive stays in reserve"));
+        if max_receive_count < 5 {
+            return Err(invalid(
+                "HOOKLINE_MAX_RECEIVE_COUNT",
+                "at least 5, so receives stay in reserve for crashes",
+            ));
         }
         Ok(Self { max_receive_count, ..config })
     }
@@ -250,7 +253,7 @@ mod tests {
             ("HOOKLINE_MAX_BODY_BYTES", "big"),
             ("HOOKLINE_MAX_BODY_BYTES", "1048576"),
             ("HOOKLINE_MAX_BODY_BYTES", "358401"),
-            ("HOOKLINE_MAX_RECEIVE_COUNT", "1"),
+            ("HOOKLINE_MAX_RECEIVE_COUNT", "4"),
             ("HOOKLINE_ALLOW_HTTP", "yes"),
             ("HOOKLINE_ALLOWED_PRIVATE_CIDRS", "localhost"),
         ] {
@@ -281,7 +284,11 @@ mod tests {
     fn max_receive_count_is_the_templates_or_derived_like_it() {
         let mut vars = REQUIRED.to_vec();
         vars.push(("HOOKLINE_RETRY_SCHEDULE", "0s,1s,1s"));
-        assert_eq!(config(&vars).unwrap().max_receive_count, 5, "attempts plus two, as the template derives");
+        assert_eq!(
+            config(&vars).unwrap().max_receive_count,
+            8,
+            "attempts plus five, as the template derives"
+        );
         vars.push(("HOOKLINE_MAX_RECEIVE_COUNT", "9"));
         assert_eq!(config(&vars).unwrap().delivery_settings().max_receive_count, 9);
     }

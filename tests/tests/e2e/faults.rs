@@ -161,6 +161,7 @@ async fn crashes_mid_batch_and_a_restarted_event_source_leave_the_ledger_true() 
         }
         let outcome = source.poll_once(&crashing).await.unwrap();
         if outcome.received == 0 {
+            // Drained: nothing visible, in flight or delayed. Whatever the ledger says now is final.
             if queue_is_empty(&stack).await {
                 break;
             }
@@ -202,8 +203,43 @@ async fn crashes_mid_batch_and_a_restarted_event_source_leave_the_ledger_true() 
     }
     let repeats: usize = answered_2xx.values().map(|n| n - 1).sum();
     let crashes = crashing.crashes.load(Ordering::SeqCst);
-    assert!(repeats <= crashes * 10, "{repeats} repeated 2xx, more than {crashes} crashes could explain");
+    assert!(repeats <= crashes, "{repeats} repeated 2xx, more than {crashes} crashes could explain");
     let succeeded = count("flaky", DeliveryState::Succeeded).unwrap_or(0);
     assert_eq!(answered_2xx.len(), succeeded, "every recorded success was a 2xx the receiver gave");
     eprintln!("crashes: {crashes}, repeated 2xx POSTs (each a crash between POST and record): {repeats}");
+}
+
+/// Never answers, like a function whose process died under `cargo lambda watch`.
+struct Hung;
+
+impl Invoke for Hung {
+    async fn invoke(&self, _event: Value) -> anyhow::Result<Value> {
+        std::future::pending().await
+    }
+}
+
+#[tokio::test]
+async fn an_invocation_past_the_functions_timeout_is_given_up_and_the_function_started_again() {
+    let stack = Stack::new(&[]).await.unwrap();
+    let receiver = hookline_tests::receiver(Behaviour::default()).await.unwrap();
+    stack.subscribe(&receiver, json!({})).await.unwrap();
+    stack.send_event("order.paid", json!({"order": 1})).await.unwrap();
+
+    let source_file = std::env::temp_dir().join(format!("hookline-restart-{}", std::process::id()));
+    std::fs::write(&source_file, "fn main() {}\n").unwrap();
+    let an_hour_ago = std::time::SystemTime::now() - Duration::from_secs(3600);
+    std::fs::File::options().write(true).open(&source_file).unwrap().set_modified(an_hour_ago).unwrap();
+
+    let mut source = EventSource::new(&stack.aws, &stack.config.delivery_queue_url).await.unwrap();
+    source.wait_seconds = 0;
+    source.invoke_timeout = Duration::from_millis(300);
+    source.restart_by_touching = Some(source_file.clone());
+    let started = Instant::now();
+    let outcome = source.poll_once(&Hung).await.unwrap();
+
+    assert!(started.elapsed() < Duration::from_secs(5), "the invocation was given up");
+    assert_eq!((outcome.received, outcome.deleted, outcome.failed), (1, 0, 1), "left to its visibility");
+    let touched = std::fs::metadata(&source_file).unwrap().modified().unwrap();
+    assert!(touched > an_hour_ago + Duration::from_secs(3000), "the function's source was touched");
+    std::fs::remove_file(&source_file).unwrap();
 }

@@ -38,9 +38,9 @@ async fn the_queues_get_the_templates_sizes_and_aws_defaults_for_the_rest() {
     assert_eq!(dead_letters[&QueueAttributeName::VisibilityTimeout], "30", "AWS's default");
     let redrive: Value = serde_json::from_str(&delivery[&QueueAttributeName::RedrivePolicy]).unwrap();
     let max_receive_count = redrive["maxReceiveCount"].to_string().trim_matches('"').to_owned();
-    assert_eq!(max_receive_count, "5", "three attempts plus two");
+    assert_eq!(max_receive_count, "8", "three attempts plus five");
     assert_eq!(stack.made.env["HOOKLINE_MAX_RECEIVE_COUNT"], max_receive_count, "the function knows it");
-    assert_eq!(stack.config.max_receive_count, 5);
+    assert_eq!(stack.config.max_receive_count, 8);
 }
 
 #[tokio::test]

@@ -97,8 +97,8 @@ async fn fixture(schedule: &str, outcomes: Vec<Result<WebhookResponse, SendFailu
         endpoint_concurrency: 1,
         disable_after: FIVE_DAYS,
         metrics: metrics.metrics(),
-        // As the template derives it: one receive per attempt, plus 2.
-        max_receive_count: RetrySchedule::parse(schedule).unwrap().attempts() + 2,
+        // As the template derives it: one receive per attempt, plus 5.
+        max_receive_count: RetrySchedule::parse(schedule).unwrap().attempts() + 5,
     };
     let deps = Delivery::new(
         store,

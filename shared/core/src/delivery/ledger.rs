@@ -50,12 +50,17 @@ pub fn next_step(latest: Option<&Attempt>, queue_message_id: &str, now_ms: i64) 
     }
 }
 
+/// Receives kept in reserve below `maxReceiveCount`: that many receives in a row may end without this
+/// code running (a crash, a timeout) before a record is sent on as a new message.
+pub const RESERVED_RECEIVES: u32 = 4;
+
 /// Whether a record received for the `receive_count`-th time should go on as a new SQS message rather
 /// than be offered again: SQS moves a message to the DLQ once its receives pass `max_receive_count`, and
-/// one receive is kept in reserve for a crash, so that only a delivery whose last attempt failed ever
-/// gets there.
+/// [`RESERVED_RECEIVES`] are kept for crashes, so that only a delivery whose last attempt failed ever
+/// gets there. The template sets `maxReceiveCount` to the schedule's attempts + 5, so a delivery that
+/// crashes nowhere never needs a new message.
 pub fn needs_fresh_message(receive_count: u32, max_receive_count: u32) -> bool {
-    receive_count.saturating_add(2) > max_receive_count
+    receive_count.saturating_add(RESERVED_RECEIVES + 1) > max_receive_count
 }
 
 #[cfg(test)]
@@ -135,10 +140,11 @@ mod tests {
 
     #[test]
     fn a_record_goes_on_as_a_new_message_before_its_receives_run_out() {
-        // maxReceiveCount 10: receives 1..=8 may be offered again; the 9th keeps the 10th in reserve.
+        // maxReceiveCount 10: receives 1..=5 may be offered again; from the 6th, receives 7 to 10 are
+        // the reserve.
         assert!(!needs_fresh_message(1, 10));
-        assert!(!needs_fresh_message(8, 10));
-        assert!(needs_fresh_message(9, 10));
+        assert!(!needs_fresh_message(5, 10));
+        assert!(needs_fresh_message(6, 10));
         assert!(needs_fresh_message(10, 10));
         assert!(needs_fresh_message(u32::MAX, 10));
     }

@@ -47,7 +47,7 @@ async fn a_receive_before_the_retry_is_due_waits_out_the_rest_without_an_attempt
 
 #[tokio::test]
 async fn near_its_receive_ceiling_a_record_with_attempts_left_goes_on_as_a_new_message() {
-    // Three attempts: maxReceiveCount 5. The fourth receive keeps the fifth in reserve.
+    // Three attempts: maxReceiveCount 8. From the fourth receive, four are kept in reserve for crashes.
     let f = fixture("0s,1s,1s", vec![status(500)]).await;
     assert_eq!(f.receive(4).await, Disposition::Done, "deleted: a new message carries it on");
     let requeued = f.deps.queue.requeued();

@@ -59,7 +59,8 @@ async fn deps(status: u16) -> (Deps, TenantId, EndpointId) {
         endpoint_concurrency: 2,
         disable_after: std::time::Duration::from_secs(5 * 86_400),
         metrics: RecordedMetrics::default().metrics(),
-        max_receive_count: 4,
+        // As the template derives it for two attempts: one receive per attempt, plus 5.
+        max_receive_count: 7,
     };
     let sender = FixedSender { status, sent: Arc::default() };
     let deps =

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::{ArgGroup, Args, Subcommand};
-use hookline_core::tenancy::ApiKeyToken;
+use hookline_core::tenancy::{ApiKey, PlatformKey};
+use hookline_core::tokens::{BearerToken, TokenKind};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -21,7 +22,8 @@ pub struct ConfigureArgs {
     /// The API's base URL (a deployment's `ApiUrl` output).
     #[arg(long)]
     api_url: Option<String>,
-    /// An API key, `hlk_…`; `-` reads it from stdin (keeps it out of the shell history).
+    /// An API key, `hlk_…`, or a platform key, `hlp_…`; `-` reads it from stdin (keeps it out of the shell
+    /// history).
     #[arg(long)]
     api_key: Option<String>,
 }
@@ -105,8 +107,12 @@ pub fn configure(args: ConfigureArgs) -> anyhow::Result<Value> {
     let mut key_id = None;
     if let Some(key) = args.api_key {
         let key = if key == "-" { read_stdin()?.trim().to_owned() } else { key };
-        let (id, _) = ApiKeyToken::parse(&key).context("that is not a Hookline API key (hlk_…)")?;
-        key_id = Some(id);
+        let token = BearerToken::parse(&key)
+            .filter(|token| matches!(token.kind(), TokenKind::ApiKey | TokenKind::PlatformKey))
+            .context("that is not a Hookline API key (hlk_…) or platform key (hlp_…)")?;
+        key_id = ApiKey::id_of(&token)
+            .map(|id| id.to_string())
+            .or_else(|| PlatformKey::id_of(&token).map(|id| id.to_string()));
         file.api_key = Some(key);
     }
     config::save(&path, &file)?;
@@ -117,16 +123,20 @@ pub fn configure(args: ConfigureArgs) -> anyhow::Result<Value> {
     Ok(shown)
 }
 
-/// A client of the configured API (the config file, or `HOOKLINE_API_URL` and `HOOKLINE_API_KEY`).
-pub fn client() -> anyhow::Result<Client> {
-    Client::new(&config::settings()?)
+/// A client of the configured API (the config file, or `HOOKLINE_API_URL` and `HOOKLINE_API_KEY`),
+/// acting for `tenant` if named.
+pub fn client(tenant: Option<&str>) -> anyhow::Result<Client> {
+    let mut settings = config::settings()?;
+    if let Some(tenant) = tenant {
+        settings.tenant = Some(tenant.to_owned());
+    }
+    Client::new(&settings)
 }
 
-pub async fn run(call: Call, progress: impl FnMut(usize, usize)) -> anyhow::Result<Value> {
-    let api = client()?;
+pub async fn run(api: &Client, call: Call, progress: impl FnMut(usize, usize)) -> anyhow::Result<Value> {
     let reply = match call {
-        Call::Send(args) => return send(&api, args).await,
-        Call::Endpoint(command) => return endpoints::run(&api, command, progress).await,
+        Call::Send(args) => return send(api, args).await,
+        Call::Endpoint(command) => return endpoints::run(api, command, progress).await,
         Call::Secret(SecretCommand::Show { endpoint_id }) => {
             api.call(Method::GET, &["v1", "endpoints", &endpoint_id, "secret"], &[], None).await?
         }

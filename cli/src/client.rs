@@ -21,6 +21,10 @@ pub enum ApiError {
     Transport { url: String, reason: String },
     #[error("invalid_response: {0}")]
     InvalidResponse(String),
+    #[error(
+        "tenant_required: the configured key is a platform key; name the tenant with --tenant ID (or HOOKLINE_TENANT)"
+    )]
+    TenantRequired,
 }
 
 impl ApiError {
@@ -29,7 +33,7 @@ impl ApiError {
         match self {
             Self::Api { status, .. } => *status == 429 || *status >= 500,
             Self::Transport { .. } => true,
-            Self::InvalidResponse(_) => false,
+            Self::InvalidResponse(_) | Self::TenantRequired => false,
         }
     }
 
@@ -58,6 +62,8 @@ pub struct Client {
     http: reqwest::Client,
     base: Url,
     key: String,
+    /// The tenant to act for (`--tenant`): tenant routes go to `/v1/tenants/{tenant}/…`.
+    tenant: Option<String>,
 }
 
 impl fmt::Debug for Client {
@@ -82,14 +88,24 @@ impl Client {
             .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_secs(60))
             .build()?;
-        Ok(Self { http, base: parse_base_url(&settings.api_url)?, key: settings.api_key.clone() })
+        let base = parse_base_url(&settings.api_url)?;
+        Ok(Self { http, base, key: settings.api_key.clone(), tenant: settings.tenant.clone() })
     }
 
-    /// `base` + `/segments…` (each percent-encoded) + `?query`.
+    /// `base` + `/segments…` (each percent-encoded) + `?query`; a route that acts for a tenant goes under
+    /// `/v1/tenants/{tenant}` when a tenant was named.
     fn url(&self, segments: &[&str], query: &[(&str, String)]) -> Url {
         let mut url = self.base.clone();
         if let Ok(mut path) = url.path_segments_mut() {
-            path.pop_if_empty().extend(segments);
+            path.pop_if_empty();
+            match (&self.tenant, segments.split_first()) {
+                (Some(tenant), Some((&"v1", rest))) if acts_for_tenant(segments) => {
+                    path.extend(["v1", "tenants", tenant]).extend(rest);
+                }
+                _ => {
+                    path.extend(segments);
+                }
+            }
         }
         if !query.is_empty() {
             url.query_pairs_mut().extend_pairs(query);
@@ -104,6 +120,9 @@ impl Client {
         query: &[(&str, String)],
         body: Option<&Value>,
     ) -> Result<Reply, ApiError> {
+        if self.tenant.is_none() && self.key.starts_with("hlp_") && acts_for_tenant(segments) {
+            return Err(ApiError::TenantRequired);
+        }
         let url = self.url(segments, query);
         let mut request = self.http.request(method, url.clone()).bearer_auth(&self.key);
         if let Some(body) = body {
@@ -172,6 +191,15 @@ impl Client {
 
 /// The API's `{"error": {"code", "message"}}`; anything else (a gateway's own answer, a wrong URL) gets
 /// `http_<status>` and what the body said.
+/// Whether the route acts for a tenant (and is served under `/v1/tenants/{tenant_id}` too).
+fn acts_for_tenant(segments: &[&str]) -> bool {
+    match segments {
+        ["v1", "tenants" | "tenant" | "openapi.yaml", ..] | ["v1", "portal-sessions", "exchange"] => false,
+        ["v1", _, ..] => true,
+        _ => false,
+    }
+}
+
 fn error_of(status: StatusCode, text: &str, retry_after: Option<u64>) -> ApiError {
     let body: Value = serde_json::from_str(text).unwrap_or(Value::Null);
     let field = |value: &Value| value.as_str().map(str::to_owned);
@@ -206,7 +234,40 @@ mod tests {
     use super::*;
 
     fn client(base: &str) -> Client {
-        Client::new(&Settings { api_url: base.into(), api_key: "hlk_x".into() }).unwrap()
+        Client::new(&Settings { api_url: base.into(), api_key: "hlk_x".into(), tenant: None }).unwrap()
+    }
+
+    fn platform(tenant: Option<&str>) -> Client {
+        let settings = Settings {
+            api_url: "https://api.example/".into(),
+            api_key: "hlp_x".into(),
+            tenant: tenant.map(Into::into),
+        };
+        Client::new(&settings).unwrap()
+    }
+
+    #[test]
+    fn with_a_tenant_named_tenant_routes_go_under_its_prefix_and_the_others_do_not() {
+        let acme = platform(Some("cus 1"));
+        assert_eq!(
+            acme.url(&["v1", "endpoints", "ep_1"], &[]).as_str(),
+            "https://api.example/v1/tenants/cus%201/endpoints/ep_1"
+        );
+        assert_eq!(acme.url(&["v1", "tenants"], &[]).as_str(), "https://api.example/v1/tenants");
+        assert_eq!(
+            acme.url(&["v1", "portal-sessions", "exchange"], &[]).as_str(),
+            "https://api.example/v1/portal-sessions/exchange"
+        );
+        assert_eq!(
+            acme.url(&["v1", "portal-sessions"], &[]).as_str(),
+            "https://api.example/v1/tenants/cus%201/portal-sessions"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_platform_key_without_a_tenant_is_told_to_name_one_before_any_request() {
+        let error = platform(None).call(Method::GET, &["v1", "endpoints"], &[], None).await.unwrap_err();
+        assert!(matches!(error, ApiError::TenantRequired), "{error}");
     }
 
     #[test]

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 pub const ENV_CONFIG: &str = "HOOKLINE_CONFIG";
 pub const ENV_API_URL: &str = "HOOKLINE_API_URL";
 pub const ENV_API_KEY: &str = "HOOKLINE_API_KEY";
+pub const ENV_TENANT: &str = "HOOKLINE_TENANT";
 
 /// The config file's content. Either field may be missing until `configure` sets it.
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -35,11 +36,16 @@ impl fmt::Debug for FileConfig {
 pub struct Settings {
     pub api_url: String,
     pub api_key: String,
+    /// The tenant a platform key acts for (`--tenant`, `HOOKLINE_TENANT`).
+    pub tenant: Option<String>,
 }
 
 impl fmt::Debug for Settings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Settings").field("api_url", &self.api_url).finish_non_exhaustive()
+        f.debug_struct("Settings")
+            .field("api_url", &self.api_url)
+            .field("tenant", &self.tenant)
+            .finish_non_exhaustive()
     }
 }
 
@@ -110,12 +116,13 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 pub fn resolve(file: FileConfig, env: impl Fn(&str) -> Option<String>) -> anyhow::Result<Settings> {
     let set = |name: &str| env(name).filter(|value| !value.trim().is_empty());
     let api_url = set(ENV_API_URL).or(file.api_url).ok_or_else(|| {
-        anyhow!("no API URL: run `hookline configure --api-url URL --api-key hlk_…` or set {ENV_API_URL}")
+        anyhow!("no API URL: run `hookline configure --api-url URL --api-key hlk_…` (or hlp_…) or set {ENV_API_URL}")
     })?;
     let api_key = set(ENV_API_KEY).or(file.api_key).ok_or_else(|| {
         anyhow!("no API key: run `hookline configure --api-key hlk_…` or set {ENV_API_KEY}")
     })?;
-    Ok(Settings { api_url: api_url.trim().to_owned(), api_key: api_key.trim().to_owned() })
+    let tenant = set(ENV_TENANT).map(|tenant| tenant.trim().to_owned());
+    Ok(Settings { api_url: api_url.trim().to_owned(), api_key: api_key.trim().to_owned(), tenant })
 }
 
 /// [`resolve`] with the process environment and the config file it names.
@@ -168,7 +175,7 @@ mod tests {
     #[test]
     fn debug_output_never_shows_the_key() {
         let file = FileConfig { api_url: None, api_key: Some("hlk_secret".into()) };
-        let settings = Settings { api_url: "u".into(), api_key: "hlk_secret".into() };
+        let settings = Settings { api_url: "u".into(), api_key: "hlk_secret".into(), tenant: None };
         assert!(!format!("{file:?} {settings:?}").contains("hlk_secret"));
     }
 

@@ -5,8 +5,11 @@
 //!   `probe`. Answers are printed as JSON; errors as `error: <code>: <message>` with exit code 1; a probe
 //!   that finds the endpoint not verifying signatures exits with 2.
 //! - `verify`: checks a saved webhook request against a secret and explains why it fails.
-//! - Operator commands against a deployment's table with AWS credentials (`tenant`, `key`): creating the
-//!   first tenant and its key is the one step no API key can do; `dlq` counts and redrives dead letters.
+//! - With a platform key: `tenant put/get/list/delete`, `portal-link`, and every tenant command with
+//!   `--tenant ID`.
+//! - Operator commands against a deployment's table with AWS credentials (`platform-key`, `tenant create`,
+//!   `key`): issuing the first platform key is the one step no key can do; `dlq` counts and redrives dead
+//!   letters.
 
 mod api;
 mod client;
@@ -17,6 +20,7 @@ mod log;
 mod operator;
 mod recovery;
 mod tail;
+mod tenants;
 mod verify;
 mod verify_command;
 
@@ -32,6 +36,10 @@ struct Cli {
     /// The deployment's DynamoDB table, for `tenant` and `key` (the stack's `TableName` output).
     #[arg(long, env = "HOOKLINE_TABLE_NAME", global = true, default_value = "")]
     table: String,
+    /// The tenant to act for: with a platform key, tenant commands go to `/v1/tenants/{ID}/…`; the
+    /// operator's `key` and `tenant show` commands name their tenant with it too.
+    #[arg(long, env = "HOOKLINE_TENANT", global = true)]
+    tenant: Option<String>,
     /// Print JSON answers on one line instead of indented.
     #[arg(long, global = true)]
     compact: bool,
@@ -70,9 +78,15 @@ enum Command {
     Probe(recovery::ProbeArgs),
     /// Check a saved webhook request against a secret and explain exactly why it fails.
     Verify(verify_command::VerifyArgs),
-    /// Operator: tenants, written directly to the deployment's table (needs --table and AWS credentials).
+    /// Tenants: `put`, `get`, `list`, `delete` with a platform key; `create`, `show`, `set-rate-limit`
+    /// are operator commands on the table (--table and AWS credentials).
     #[command(subcommand)]
-    Tenant(operator::TenantCommand),
+    Tenant(tenants::TenantCommand),
+    /// A single-use link that opens the tenant's portal (`--tenant ID` with a platform key).
+    PortalLink(tenants::PortalLinkArgs),
+    /// Operator: platform keys, written directly to the deployment's table (shown once, stored hashed).
+    #[command(subcommand)]
+    PlatformKey(operator::PlatformKeyCommand),
     /// Operator: API keys, written directly to the deployment's table (shown once, stored hashed).
     #[command(subcommand)]
     Key(operator::KeyCommand),
@@ -109,27 +123,35 @@ async fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<Outcome> {
     let progress = |pages: usize, items: usize| eprintln!("fetched page {pages} ({items} items so far)");
+    let tenant = cli.tenant.as_deref();
+    let client = || api::client(tenant);
+    let operator = |operation| operator::run(&cli.table, tenant, operation);
     let json = match cli.command {
         Command::Configure(args) => api::configure(args)?,
-        Command::Send(args) => api::run(api::Call::Send(args), progress).await?,
-        Command::Endpoint(command) => api::run(api::Call::Endpoint(command), progress).await?,
-        Command::Secret(command) => api::run(api::Call::Secret(command), progress).await?,
-        Command::EventType(command) => api::run(api::Call::EventType(command), progress).await?,
-        Command::Message(command) => log::message(&api::client()?, command, progress).await?,
-        Command::Attempts(args) => log::attempts(&api::client()?, args, progress).await?,
+        Command::Send(args) => api::run(&client()?, api::Call::Send(args), progress).await?,
+        Command::Endpoint(command) => api::run(&client()?, api::Call::Endpoint(command), progress).await?,
+        Command::Secret(command) => api::run(&client()?, api::Call::Secret(command), progress).await?,
+        Command::EventType(command) => api::run(&client()?, api::Call::EventType(command), progress).await?,
+        Command::Message(command) => log::message(&client()?, command, progress).await?,
+        Command::Attempts(args) => log::attempts(&client()?, args, progress).await?,
         Command::Tail(args) => {
-            tail::run(&api::client()?, args).await?;
+            tail::run(&client()?, args).await?;
             return Ok(Outcome::Streamed);
         }
-        Command::Resend(args) => recovery::resend(&api::client()?, args).await?,
+        Command::Resend(args) => recovery::resend(&client()?, args).await?,
         Command::Recover(args) => {
             let progress = |resent| eprintln!("resent {resent} so far");
-            recovery::recover(&api::client()?, args, progress).await?
+            recovery::recover(&client()?, args, progress).await?
         }
-        Command::Probe(args) => return Ok(Outcome::Probed(recovery::probe(&api::client()?, args).await?)),
+        Command::Probe(args) => return Ok(Outcome::Probed(recovery::probe(&client()?, args).await?)),
         Command::Verify(args) => return Ok(Outcome::Verified(verify_command::run(args)?)),
-        Command::Tenant(command) => operator::run(&cli.table, operator::Operation::Tenant(command)).await?,
-        Command::Key(command) => operator::run(&cli.table, operator::Operation::Key(command)).await?,
+        Command::Tenant(command) if command.is_operator() => {
+            operator(operator::Operation::Tenant(command)).await?
+        }
+        Command::Tenant(command) => tenants::run(&client()?, command, progress).await?,
+        Command::PortalLink(args) => tenants::portal_link(&client()?, args).await?,
+        Command::Key(command) => operator(operator::Operation::Key(command)).await?,
+        Command::PlatformKey(command) => operator(operator::Operation::PlatformKey(command)).await?,
         Command::Dlq(command) => dlq::run(command).await?,
     };
     Ok(Outcome::Json(json))
@@ -206,5 +228,21 @@ mod tests {
         assert!(!parses(&["attempts", "ep_1", "--status", "dead-lettered"]));
         assert!(!parses(&["tail", "ep_1", "--max-polls", "0"]));
         assert!(!parses(&["message", "list", "--since", "yesterday"]));
+        assert!(parses(&["--tenant", "acme", "endpoint", "list"]));
+        assert!(parses(&["send", "--type", "a.b", "--payload", "{}", "--tenant", "cus_1"]));
+        assert!(parses(&[
+            "tenant",
+            "put",
+            "acme",
+            "--name",
+            "Acme",
+            "--metadata",
+            "plan=pro",
+            "--rate-limit",
+            "50"
+        ]));
+        assert!(parses(&["portal-link", "--tenant", "acme", "--capability", "replay", "--expires-in", "2h"]));
+        assert!(parses(&["platform-key", "create", "--name", "deploy", "--table", "t"]));
+        assert!(!parses(&["portal-link", "--capability", "admin"]));
     }
 }

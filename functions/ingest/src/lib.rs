@@ -9,17 +9,17 @@ use serde::Serialize;
 use tracing::{Instrument as _, error, info_span};
 
 use hookline::app::App;
-use hookline::attempt_log::LogQuery;
 use hookline::ports::Ports;
-use hookline::tenants::authenticate;
 use hookline_api::operations as op;
-use hookline_api::routes::{self, Matched, Operation};
+use hookline_api::routes::{self, Operation, Scope};
 use hookline_api::{self as api, ApiError, OPENAPI};
 /// A batch may be larger than one event, up to what a synchronous Lambda invocation can carry.
 pub const MAX_BATCH_BODY_BYTES: usize = 5 * 1024 * 1024;
 
+mod tenant_routes;
+
 /// A successful answer.
-struct Reply {
+pub(crate) struct Reply {
     status: u16,
     body: String,
     content_type: &'static str,
@@ -75,102 +75,69 @@ async fn serve<P: Ports>(
     method: &Method,
     path: &str,
 ) -> Result<Reply, ApiError> {
-    let Matched { operation, param } = routes::resolve(method, path)?;
-    if operation == Operation::GetOpenApi {
-        return Ok(Reply {
-            status: 200,
-            body: OPENAPI.to_owned(),
-            content_type: "application/yaml",
-            replayed: false,
+    let matched = routes::resolve(method, path)?;
+    let route = matched.route;
+    let id = matched.param.unwrap_or_default();
+    let body = || checked_body(request.body(), app.settings().max_body_bytes);
+    if route.scope == Scope::Public {
+        return Ok(match matched.operation() {
+            Operation::ExchangePortalLink => {
+                Reply::json(200, &op::exchange_portal_link(app, api::decode(body()?)?).await?)
+            }
+            _ => Reply {
+                status: 200,
+                body: OPENAPI.to_owned(),
+                content_type: "application/yaml",
+                replayed: false,
+            },
         });
     }
-    let tenant = authenticate(app.store(), header_text(request, &header::AUTHORIZATION)?).await?;
-    let id = param.unwrap_or_default();
-    let max = app.settings().max_body_bytes;
-    let body = || checked_body(request.body(), max);
-    let query = request.query_string_parameters();
-    let limit = || api::page_limit(query.first("limit"));
-    let log_query = || -> Result<LogQuery<'_>, ApiError> {
-        Ok(LogQuery {
-            since: query.first("since"),
-            until: query.first("until"),
-            limit: limit()?,
-            cursor: query.first("cursor"),
-        })
+    let caller = app.authenticate(header_text(request, &header::AUTHORIZATION)?).await?;
+    let need = match route.scope {
+        Scope::Tenant(need) | Scope::Own(need) => need,
+        Scope::Public | Scope::Platform => {
+            app.require_platform(&caller)?;
+            let query = request.query_string_parameters();
+            return Ok(match matched.operation() {
+                Operation::PutTenant => {
+                    let (tenant, created) = op::put_tenant(app, id, api::decode_optional(body()?)?).await?;
+                    Reply::json(if created { 201 } else { 200 }, &tenant)
+                }
+                Operation::ListTenants => {
+                    let limit = api::page_limit(query.first("limit"))?;
+                    Reply::json(200, &op::list_tenants(app, limit, query.first("cursor")).await?)
+                }
+                Operation::DeleteTenant => {
+                    op::delete_tenant(app, id).await?;
+                    Reply::no_content()
+                }
+                _ => Reply::json(200, &op::get_tenant_by_id(app, id).await?),
+            });
+        }
     };
-    let t = &tenant.id;
-    let cursor = query.first("cursor");
-    Ok(match operation {
-        Operation::GetOpenApi | Operation::GetTenant => Reply::json(200, &op::get_tenant(app, &tenant)),
-        Operation::UpdateTenant => {
-            Reply::json(200, &op::update_tenant(app, tenant.clone(), api::decode_optional(body()?)?).await?)
-        }
-        Operation::CreateApiKey => {
-            Reply::json(201, &op::issue_api_key(app, &tenant, api::decode_optional(body()?)?).await?)
-        }
-        Operation::ListApiKeys => Reply::json(200, &op::list_api_keys(app, &tenant).await?),
-        Operation::RevokeApiKey => {
-            op::revoke_api_key(app, &tenant, id).await?;
-            Reply::no_content()
-        }
-        Operation::CreateEndpoint => {
-            Reply::json(201, &op::create_endpoint(app, t, api::decode(body()?)?).await?)
-        }
-        Operation::ListEndpoints => Reply::json(200, &op::list_endpoints(app, t, limit()?, cursor).await?),
-        Operation::GetEndpoint => Reply::json(200, &op::get_endpoint(app, t, id).await?),
-        Operation::UpdateEndpoint => {
-            Reply::json(200, &op::update_endpoint(app, t, id, api::decode(body()?)?).await?)
-        }
-        Operation::DeleteEndpoint => {
-            op::delete_endpoint(app, t, id).await?;
-            Reply::no_content()
-        }
-        Operation::GetEndpointSecret => Reply::json(200, &op::get_secret(app, t, id).await?),
-        Operation::RotateEndpointSecret => {
-            Reply::json(200, &op::rotate_secret(app, t, id, api::decode_optional(body()?)?).await?)
-        }
-        Operation::CreateEventType => {
-            Reply::json(201, &op::create_event_type(app, t, api::decode(body()?)?).await?)
-        }
-        Operation::ListEventTypes => Reply::json(200, &op::list_event_types(app, t, limit()?, cursor).await?),
-        Operation::GetEventType => Reply::json(200, &op::get_event_type(app, t, id).await?),
-        Operation::DeleteEventType => {
-            op::delete_event_type(app, t, id).await?;
-            Reply::no_content()
-        }
-        Operation::CreateEvent => {
-            let key = header_text(request, &IDEMPOTENCY_KEY)?;
-            let accepted = op::accept_event(app, &tenant, api::decode(body()?)?, key).await?;
-            Reply { replayed: accepted.replayed, ..Reply::json(202, &accepted) }
-        }
-        Operation::CreateEventBatch => {
-            let key = header_text(request, &IDEMPOTENCY_KEY)?;
-            let batch = api::decode(checked_body(request.body(), MAX_BATCH_BODY_BYTES)?)?;
-            Reply::json(200, &op::accept_batch(app, &tenant, batch, key).await?)
-        }
-        Operation::ListMessages => {
-            let event_type = query.first("event_type");
-            Reply::json(200, &op::list_messages(app, t, &log_query()?, event_type).await?)
-        }
-        Operation::GetMessage => Reply::json(200, &op::get_message(app, t, id).await?),
-        Operation::ResendMessage => {
-            Reply::json(202, &op::resend_message(app, t, id, api::decode(body()?)?).await?)
-        }
-        Operation::ListEndpointAttempts => {
-            let status = query.first("status");
-            Reply::json(200, &op::list_endpoint_attempts(app, t, id, &log_query()?, status).await?)
-        }
-        Operation::RecoverEndpoint => {
-            Reply::json(202, &op::recover_endpoint(app, t, id, api::decode(body()?)?).await?)
-        }
-        Operation::SendTestEvent => Reply::json(202, &op::send_test_event(app, t, id).await?),
-        Operation::ProbeEndpoint => Reply::json(200, &op::probe_endpoint(app, t, id).await?),
-    })
+    let tenant = app.act_for(&caller, matched.tenant, need, route.path.trim_start_matches("/v1")).await?;
+    let span = info_span!("tenant", tenant_id = %tenant.id);
+    tenant_routes::serve(app, request, &matched, &tenant).instrument(span).await
 }
 
-static IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
+/// Where this deployment's portal is served, for the links it hands out: the configured URL, or this
+/// API's own address (as the client reached it, behind API Gateway's stage if any) with `/portal/`.
+pub(crate) fn portal_url<P: Ports>(app: &App<P>, request: &Request) -> String {
+    if let Some(url) = &app.settings().portal_url {
+        return url.clone();
+    }
+    let header = |name: &str| request.headers().get(name).and_then(|v| v.to_str().ok());
+    // API Gateway and function URLs always say; a caller that does not came without a TLS proxy.
+    let scheme = header("x-forwarded-proto").unwrap_or("http");
+    let host = header("host").unwrap_or("localhost");
+    let path = request.uri().path();
+    let stage = path.find("/v1/").map_or("", |at| &path[..at]);
+    format!("{scheme}://{host}{stage}/portal/")
+}
 
-fn header_text<'r>(request: &'r Request, name: &HeaderName) -> Result<Option<&'r str>, ApiError> {
+pub(crate) static IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
+
+pub(crate) fn header_text<'r>(request: &'r Request, name: &HeaderName) -> Result<Option<&'r str>, ApiError> {
     request
         .headers()
         .get(name)
@@ -180,7 +147,7 @@ fn header_text<'r>(request: &'r Request, name: &HeaderName) -> Result<Option<&'r
         .transpose()
 }
 
-fn checked_body(body: &Body, max: usize) -> Result<&[u8], ApiError> {
+pub(crate) fn checked_body(body: &Body, max: usize) -> Result<&[u8], ApiError> {
     let bytes: &[u8] = body.as_ref();
     if bytes.len() > max {
         return Err(ApiError::new(

@@ -2,8 +2,8 @@
 //! service names. A client mistake is a 4xx; only what the client cannot fix (storage or queue down) is
 //! a 503, which is safe to retry since ingest is idempotent.
 
+use hookline::access::{AccessError, AuthError};
 use hookline::error::ServiceError;
-use hookline::tenants::AuthError;
 
 use crate::ApiError;
 
@@ -22,8 +22,11 @@ pub fn status_of(error: &ServiceError) -> u16 {
         | ServiceError::InProgress(_)
         | ServiceError::EventTypeExists(_)
         | ServiceError::EndpointDisabled(_) => 409,
+        ServiceError::TenantDeleted(_) => 409,
         ServiceError::EventTooLarge { .. } => 413,
-        ServiceError::UnregisteredEventType(_) => 422,
+        ServiceError::UnregisteredEventType(_)
+        | ServiceError::InvalidTenantId(_)
+        | ServiceError::Portal(_) => 422,
         ServiceError::RateLimited { .. } => 429,
         // Retry-safe: the producer sends the same request again and gets the first answer.
         ServiceError::Store(_) | ServiceError::Queue(_) => 503,
@@ -53,6 +56,21 @@ impl From<AuthError> for ApiError {
     }
 }
 
+impl From<AccessError> for ApiError {
+    fn from(error: AccessError) -> Self {
+        let message = error.to_string();
+        let (status, code) = match error {
+            AccessError::PlatformKeyRequired => (403, "platform_key_required"),
+            AccessError::TenantPathRequired(_) => (403, "tenant_path_required"),
+            AccessError::KeyRequired => (403, "api_key_required"),
+            AccessError::CapabilityMissing(_) => (403, "capability_missing"),
+            AccessError::NoSuchTenant(_) => (404, "not_found"),
+            AccessError::Store(_) => (503, "storage_unavailable"),
+        };
+        ApiError::new(status, code, message)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use hookline::store::StoreError;
@@ -72,7 +90,30 @@ mod tests {
             (ServiceError::EventTooLarge { size: 2, limit: 1 }, 413, "body_too_large"),
             (ServiceError::UnregisteredEventType("a".into()), 422, "unregistered_event_type"),
             (ServiceError::RateLimited { limit: 1 }, 429, "rate_limited"),
+            (ServiceError::TenantDeleted("acme".into()), 409, "tenant_deleted"),
+            (
+                ServiceError::InvalidTenantId(hookline_core::ids::IdError::BadTenantId),
+                422,
+                "invalid_tenant_id",
+            ),
+            (ServiceError::Portal(hookline_core::portal::PortalError::ExpiresIn), 422, "invalid_expires_in"),
             (ServiceError::Store(StoreError::Conflict), 503, "storage_unavailable"),
+        ];
+        for (error, status, code) in cases {
+            let answer = ApiError::from(error);
+            assert_eq!((answer.status, answer.code), (status, code), "{}", answer.message);
+        }
+    }
+
+    #[test]
+    fn each_refusal_of_access_gets_its_status_and_code() {
+        use hookline_core::portal::Capability;
+        let cases = [
+            (AccessError::PlatformKeyRequired, 403, "platform_key_required"),
+            (AccessError::TenantPathRequired("/events".into()), 403, "tenant_path_required"),
+            (AccessError::KeyRequired, 403, "api_key_required"),
+            (AccessError::CapabilityMissing(Capability::Secrets), 403, "capability_missing"),
+            (AccessError::NoSuchTenant("acme".into()), 404, "not_found"),
         ];
         for (error, status, code) in cases {
             let answer = ApiError::from(error);

@@ -11,6 +11,7 @@ mod event_types;
 mod events;
 mod messages;
 pub mod operations;
+mod portal;
 pub mod routes;
 mod tenancy;
 
@@ -21,10 +22,12 @@ pub use messages::{
     AttemptView, DeliveryView, MessageDetail, MessageSummary, ProbeCaseView, ProbeCheckView, ProbeReportView,
     RecoverEndpoint, Recovered, ResendMessage, Resent, TestEventSent,
 };
-pub use tenancy::{ApiKeyView, CreateApiKey, TenantView, UpdateTenant};
+pub use portal::{CreatePortalSession, ExchangePortalLink, PortalLinkView, PortalSessionView};
+pub use tenancy::{ApiKeyView, CreateApiKey, PutTenantRequest, TenantView, UpdateTenant};
 
-/// The API's OpenAPI document, served at `GET /v1/openapi.yaml`.
-pub const OPENAPI: &str = include_str!("../../../openapi/openapi.yaml");
+/// The served OpenAPI document: `openapi/openapi.yaml` with the routes that act for a tenant also listed
+/// under `/v1/tenants/{tenant_id}` (see `build.rs`).
+pub const OPENAPI: &str = include_str!(concat!(env!("OUT_DIR"), "/openapi.yaml"));
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

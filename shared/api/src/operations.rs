@@ -9,10 +9,62 @@ use hookline_core::tenancy::Tenant;
 
 use crate::{
     ApiError, ApiKeyView, AttemptView, BatchRequest, BatchResult, CreateApiKey, CreateEndpoint, CreateEvent,
-    CreateEventType, EndpointView, EventAccepted, EventTypeView, ListPage, MessageDetail, MessageSummary,
-    ProbeReportView, RecoverEndpoint, Recovered, ResendMessage, Resent, RotateSecret, SecretView, TenantView,
-    TestEventSent, UpdateEndpoint, UpdateTenant, cursor_param,
+    CreateEventType, CreatePortalSession, EndpointView, EventAccepted, EventTypeView, ExchangePortalLink,
+    ListPage, MessageDetail, MessageSummary, PortalLinkView, PortalSessionView, ProbeReportView,
+    PutTenantRequest, RecoverEndpoint, Recovered, ResendMessage, Resent, RotateSecret, SecretView,
+    TenantView, TestEventSent, UpdateEndpoint, UpdateTenant, cursor_param,
 };
+
+/// A tenant as `PUT` left it, and whether it was created (201) or updated (200).
+pub async fn put_tenant<P: Ports>(
+    app: &App<P>,
+    id: &str,
+    request: PutTenantRequest,
+) -> Result<(TenantView, bool), ApiError> {
+    let put = app.put_tenant(id, request.into()).await?;
+    Ok((get_tenant(app, &put.tenant), put.created))
+}
+
+pub async fn get_tenant_by_id<P: Ports>(app: &App<P>, id: &str) -> Result<TenantView, ApiError> {
+    Ok(get_tenant(app, &app.get_tenant(id).await?))
+}
+
+pub async fn list_tenants<P: Ports>(
+    app: &App<P>,
+    limit: u32,
+    cursor: Option<&str>,
+) -> Result<ListPage<TenantView>, ApiError> {
+    let after = cursor_param(cursor)?;
+    let page = app.list_tenants(limit, after.as_deref()).await?;
+    let default_rate_limit = app.settings().default_rate_limit;
+    Ok(ListPage::of(&page, |tenant| TenantView::of(tenant, default_rate_limit)))
+}
+
+pub async fn delete_tenant<P: Ports>(app: &App<P>, id: &str) -> Result<(), ApiError> {
+    Ok(app.delete_tenant(id).await?)
+}
+
+/// A magic link for the tenant's portal; `portal_url` is where the portal is served.
+pub async fn create_portal_session<P: Ports>(
+    app: &App<P>,
+    tenant: &Tenant,
+    request: CreatePortalSession,
+    portal_url: &str,
+) -> Result<PortalLinkView, ApiError> {
+    let offered = app.offer_portal_session(tenant, &request.capabilities, request.expires_in).await?;
+    Ok(PortalLinkView::of(&offered, portal_url))
+}
+
+pub async fn revoke_portal_sessions<P: Ports>(app: &App<P>, tenant: &Tenant) -> Result<(), ApiError> {
+    Ok(app.revoke_portal_sessions(tenant).await?)
+}
+
+pub async fn exchange_portal_link<P: Ports>(
+    app: &App<P>,
+    request: ExchangePortalLink,
+) -> Result<PortalSessionView, ApiError> {
+    Ok(PortalSessionView::of(&app.exchange_portal_link(&request.token).await?))
+}
 
 pub fn get_tenant<P: Ports>(app: &App<P>, tenant: &Tenant) -> TenantView {
     TenantView::of(tenant, app.settings().default_rate_limit)

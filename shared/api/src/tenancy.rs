@@ -1,8 +1,10 @@
 //! Bodies of the tenant and API key routes.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
-use hookline::tenants::{IssuedKey, TenantChanges};
+use hookline::tenants::{IssuedKey, TenantChanges, TenantSettings};
 use hookline_core::ids::{ApiKeyId, TenantId};
 use hookline_core::tenancy::{ApiKey, Tenant};
 use hookline_core::time::rfc3339;
@@ -14,6 +16,7 @@ pub struct TenantView {
     pub reject_unregistered_event_types: bool,
     /// The events per second this tenant may send (its own limit, or the deployment's default).
     pub ingest_rate_limit: u32,
+    pub metadata: BTreeMap<String, String>,
     pub created_at: String,
 }
 
@@ -24,7 +27,36 @@ impl TenantView {
             name: tenant.name.clone(),
             reject_unregistered_event_types: tenant.reject_unregistered_event_types,
             ingest_rate_limit: tenant.ingest_rate_limit.unwrap_or(default_rate_limit),
+            metadata: tenant.metadata.clone(),
             created_at: rfc3339(tenant.created_at_ms),
+        }
+    }
+}
+
+/// `PUT /v1/tenants/{tenant_id}`: the tenant's whole settings. An absent field takes its default, so
+/// the same body twice leaves the same tenant.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PutTenantRequest {
+    /// The tenant id when absent.
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub metadata: BTreeMap<String, String>,
+    /// Events per second; absent or null for the deployment's default.
+    #[serde(default)]
+    pub ingest_rate_limit: Option<u32>,
+    #[serde(default)]
+    pub reject_unregistered_event_types: bool,
+}
+
+impl From<PutTenantRequest> for TenantSettings {
+    fn from(request: PutTenantRequest) -> Self {
+        Self {
+            name: request.name,
+            metadata: request.metadata,
+            ingest_rate_limit: request.ingest_rate_limit,
+            reject_unregistered_event_types: request.reject_unregistered_event_types,
         }
     }
 }

@@ -20,6 +20,8 @@ pub struct AppSettings {
     pub max_body_bytes: usize,
     /// Where accepted events are counted (CloudWatch EMF on stdout in Lambda).
     pub metrics: Metrics,
+    /// Where portal links point, if not at the API's own `/portal/` (ends in `/`).
+    pub portal_url: Option<String>,
 }
 
 /// Everything the API's operations need.

@@ -3,6 +3,8 @@
 
 use hookline_core::address_policy::UrlError;
 use hookline_core::endpoint_rules::FieldError;
+use hookline_core::ids::IdError;
+use hookline_core::portal::PortalError;
 use hookline_core::time::TimeError;
 
 use crate::queue::QueueError;
@@ -41,6 +43,14 @@ pub enum ServiceError {
     UnregisteredEventType(String),
     #[error("endpoint `{0}` is disabled; re-enable it (PATCH {{\"enabled\": true}}) before sending to it")]
     EndpointDisabled(String),
+    #[error("the tenant id is not acceptable: {0}")]
+    InvalidTenantId(#[source] IdError),
+    #[error(transparent)]
+    Portal(#[from] PortalError),
+    #[error(
+        "tenant `{0}` was deleted; its data is kept until it expires, and its id cannot be reused until then"
+    )]
+    TenantDeleted(String),
     #[error("this tenant may send at most {limit} events per second")]
     RateLimited { limit: u32 },
     #[error("the request could not be stored")]
@@ -71,6 +81,10 @@ impl ServiceError {
             Self::UnregisteredEventType(_) => "unregistered_event_type",
             Self::EndpointDisabled(_) => "endpoint_disabled",
             Self::RateLimited { .. } => "rate_limited",
+            Self::InvalidTenantId(_) => "invalid_tenant_id",
+            Self::Portal(PortalError::UnknownCapability(_)) => "unknown_capability",
+            Self::Portal(PortalError::ExpiresIn) => "invalid_expires_in",
+            Self::TenantDeleted(_) => "tenant_deleted",
             Self::Store(_) => "storage_unavailable",
             Self::Queue(_) => "queue_unavailable",
         }

@@ -5,6 +5,7 @@
 //! The adapters are in `hookline-aws`; the pure rules are in `hookline-core`. The in-memory fakes are in
 //! [`testing`], built only for tests (the `testing` feature for other crates').
 
+pub mod access;
 pub mod app;
 pub mod attempt_log;
 pub mod clock;
@@ -16,6 +17,7 @@ pub mod events;
 mod idempotency;
 pub mod lookup;
 pub mod metrics;
+pub mod portal;
 pub mod ports;
 pub mod probe;
 pub mod queue;

@@ -45,6 +45,9 @@ pub struct Config {
     pub ingest_rate_limit: u32,
     /// Hours an endpoint may fail without one success before it is disabled.
     pub disable_after_failing_hours: u64,
+    /// Where portal links point when the portal is not reached through the API's own address (a custom
+    /// domain in front of API Gateway, say). Ends in `/`.
+    pub portal_url: Option<String>,
 }
 
 impl Config {
@@ -65,6 +68,8 @@ impl Config {
             },
             max_body_bytes: max_body_bytes(optional("HOOKLINE_MAX_BODY_BYTES"))?,
             max_receive_count: 0,
+            portal_url: optional("HOOKLINE_PORTAL_URL")
+                .map(|url| if url.ends_with('/') { url } else { format!("{url}/") }),
             allow_http: flag(optional("HOOKLINE_ALLOW_HTTP"), "HOOKLINE_ALLOW_HTTP")?,
             metrics: MetricsConfig {
                 namespace: optional("HOOKLINE_METRICS_NAMESPACE").unwrap_or_else(|| NAMESPACE.to_owned()),
@@ -133,6 +138,7 @@ impl Config {
             metrics: self.emf_metrics(),
             default_rate_limit: self.ingest_rate_limit.max(1),
             max_body_bytes: self.max_body_bytes,
+            portal_url: self.portal_url.clone(),
         }
     }
 

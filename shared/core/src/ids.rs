@@ -1,4 +1,5 @@
-//! Typed, prefixed identifiers (`msg_…`, `ep_…`, `ten_…`, `atm_…`, `key_…`).
+//! Typed, prefixed identifiers (`msg_…`, `ep_…`, `atm_…`, `key_…`, `plk_…`, `ps_…`), and tenant ids, which the
+//! platform chooses.
 //!
 //! The prefix makes an id self-describing in logs and support tickets, and the newtype keeps an endpoint
 //! id from being passed where a message id is expected.
@@ -19,6 +20,11 @@ pub enum IdError {
     WrongPrefix { expected: &'static str },
     #[error("an id must be 1 to {MAX_ID_LEN} characters of letters, digits, `_` or `-` after its prefix")]
     BadBody,
+    #[error(
+        "a tenant id must be 1 to {MAX_ID_LEN} characters of ASCII letters, digits, `_`, `-` or `.`, \
+         starting with a letter or digit"
+    )]
+    BadTenantId,
 }
 
 macro_rules! prefixed_id {
@@ -96,9 +102,14 @@ prefixed_id!(
     "ep_"
 );
 prefixed_id!(
-    /// A tenant: every stored item belongs to exactly one.
-    TenantId,
-    "ten_"
+    /// A platform key's public part, as for [`ApiKeyId`].
+    PlatformKeyId,
+    "plk_"
+);
+prefixed_id!(
+    /// A portal session, from the magic link that opens it to its expiry.
+    PortalSessionId,
+    "ps_"
 );
 prefixed_id!(
     /// One HTTP attempt to deliver a message to an endpoint.
@@ -110,6 +121,66 @@ prefixed_id!(
     ApiKeyId,
     "key_"
 );
+
+/// A tenant: every stored item belongs to exactly one. The platform names it with its own customer id
+/// (`acme`, `cus_123`); tenants made by `hookline tenant create` get a generated `ten_…` id, which is one
+/// such id too. Case matters: `Acme` and `acme` are two tenants.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct TenantId(String);
+
+impl TenantId {
+    /// A new, time-ordered id, for tenants the platform does not name.
+    pub fn generate() -> Self {
+        Self(format!("ten_{}", Ulid::generate().to_string().to_ascii_lowercase()))
+    }
+
+    /// The platform's own id, if it is one Hookline can key by: 1 to 64 characters of ASCII letters,
+    /// digits, `_`, `-` and `.`, the first a letter or digit (so it never looks like a path or a flag).
+    pub fn parse(text: &str) -> Result<Self, IdError> {
+        let allowed = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.');
+        let valid = text.len() <= MAX_ID_LEN
+            && text.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
+            && text.bytes().all(allowed);
+        if valid { Ok(Self(text.to_owned())) } else { Err(IdError::BadTenantId) }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for TenantId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for TenantId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl FromStr for TenantId {
+    type Err = IdError;
+    fn from_str(text: &str) -> Result<Self, IdError> {
+        Self::parse(text)
+    }
+}
+
+impl TryFrom<String> for TenantId {
+    type Error = IdError;
+    fn try_from(text: String) -> Result<Self, IdError> {
+        Self::parse(&text)
+    }
+}
+
+impl From<TenantId> for String {
+    fn from(id: TenantId) -> String {
+        id.0
+    }
+}
 
 impl MessageId {
     /// The message id for a producer-supplied event id or idempotency key.
@@ -129,6 +200,17 @@ impl MessageId {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_tenant_id_is_the_platforms_own_id_within_its_characters_and_length() {
+        for good in ["acme", "cus_123", "Org-7.eu", "ten_01jf", "9", &"a".repeat(64)] {
+            assert_eq!(TenantId::parse(good).map(|t| t.to_string()), Ok(good.to_owned()), "{good}");
+        }
+        for bad in ["", "-acme", ".x", "_x", "a b", "a#b", "a/b", "ü", &"a".repeat(65)] {
+            assert_eq!(TenantId::parse(bad), Err(IdError::BadTenantId), "{bad}");
+        }
+        assert!(TenantId::parse(TenantId::generate().as_str()).is_ok());
+    }
 
     #[test]
     fn generated_ids_carry_their_prefix_and_parse_back() {

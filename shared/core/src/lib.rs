@@ -1,6 +1,6 @@
 //! Hookline's domain, with no I/O: typed ids, event types and their filters, Standard Webhooks signing,
-//! retry schedules, the versioned queue task, the model (messages, endpoints, attempts, tenants and
-//! keys), and the pure rules that decide what happens (delivery verdicts, endpoint field rules, the
+//! retry schedules, the versioned queue task, the model (messages, endpoints, attempts, tenants,
+//! keys, bearer tokens and portal sessions), and the pure rules that decide what happens (delivery verdicts, endpoint field rules, the
 //! address policy of the SSRF guard, throttle delays).
 //!
 //! Nothing here waits on a network, a disk or a clock: callers pass the time in. Cargo keeps it so,
@@ -13,9 +13,11 @@ pub mod event_types;
 pub mod ids;
 pub mod limits;
 pub mod model;
+pub mod portal;
 pub mod retry;
 pub mod signing;
 pub mod task;
 pub mod tenancy;
 pub mod throttle;
 pub mod time;
+pub mod tokens;

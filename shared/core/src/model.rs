@@ -94,6 +94,10 @@ pub struct Endpoint {
     /// Bumped by every write: updates are conditional on it, so concurrent writers never lose a change.
     #[serde(default)]
     pub revision: u64,
+    /// Set when its tenant was deleted: the endpoint is disabled for good, and deliveries still queued
+    /// are abandoned with `E_TENANT_DELETED`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant_deleted_at_ms: Option<i64>,
 }
 
 /// A registered event type: documentation for subscribers, and a gate for tenants that refuse others.
@@ -135,6 +139,7 @@ impl Endpoint {
             failing_since_ms: None,
             consecutive_failures: 0,
             revision: 0,
+            tenant_deleted_at_ms: None,
         }
     }
 
@@ -179,6 +184,9 @@ pub enum ErrorCode {
     /// The endpoint's URL cannot be requested.
     #[serde(rename = "E_INVALID_URL")]
     InvalidUrl,
+    /// The endpoint's tenant was deleted after the message was accepted.
+    #[serde(rename = "E_TENANT_DELETED")]
+    TenantDeleted,
 }
 
 impl ErrorCode {
@@ -194,6 +202,7 @@ impl ErrorCode {
             Self::EndpointDisabled => "E_ENDPOINT_DISABLED",
             Self::EndpointDeleted => "E_ENDPOINT_DELETED",
             Self::InvalidUrl => "E_INVALID_URL",
+            Self::TenantDeleted => "E_TENANT_DELETED",
         }
     }
 }

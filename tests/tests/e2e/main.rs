@@ -11,6 +11,7 @@ mod fairness;
 mod faults;
 mod limits;
 mod pipeline;
+mod platform;
 mod probe;
 mod recovery;
 mod redrive;

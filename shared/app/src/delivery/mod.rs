@@ -203,6 +203,9 @@ impl<P: Ports> Delivery<P> {
             // The endpoint's schedule was shortened below the attempts already made: that was the last.
             _ if exhausted => (None, Verdict::settled(DeliveryState::DeadLettered, None)),
             None => (None, Verdict::settled(DeliveryState::Abandoned, Some(ErrorCode::EndpointDeleted))),
+            Some(endpoint) if endpoint.tenant_deleted_at_ms.is_some() => {
+                (None, Verdict::settled(DeliveryState::Abandoned, Some(ErrorCode::TenantDeleted)))
+            }
             Some(endpoint) if !endpoint.enabled => {
                 (None, Verdict::settled(DeliveryState::Abandoned, Some(ErrorCode::EndpointDisabled)))
             }

@@ -7,9 +7,10 @@ pub mod order;
 use std::future::Future;
 
 use hookline_core::event_types::EventType;
-use hookline_core::ids::{ApiKeyId, EndpointId, MessageId, TenantId};
+use hookline_core::ids::{ApiKeyId, EndpointId, MessageId, PlatformKeyId, PortalSessionId, TenantId};
 use hookline_core::model::{Attempt, DeliveryState, Endpoint, EventTypeInfo, Message, QueueState};
-use hookline_core::tenancy::{ApiKey, Tenant};
+use hookline_core::portal::PortalSession;
+use hookline_core::tenancy::{ApiKey, PlatformKey, Tenant};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -228,13 +229,78 @@ pub trait LogStore: Send + Sync {
 }
 
 pub trait TenantStore: Send + Sync {
-    /// Writes a new tenant (fails with [`StoreError::Conflict`] if its id exists).
+    /// Writes a new tenant (fails with [`StoreError::Conflict`] if its id exists, deleted or not).
     fn put_tenant(&self, tenant: &Tenant) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// Writes the tenant's settings over the stored ones; [`StoreError::Conflict`] if it does not exist.
+    /// Writes the tenant's settings (name, metadata, limits, event-type policy) over the stored ones,
+    /// leaving the rest as stored; [`StoreError::Conflict`] if it does not exist or was deleted.
     fn update_tenant(&self, tenant: &Tenant) -> impl Future<Output = Result<(), StoreError>> + Send;
 
+    /// The tenant, deleted or not (callers decide what a deleted one means).
     fn get_tenant(&self, id: &TenantId) -> impl Future<Output = Result<Option<Tenant>, StoreError>> + Send;
+
+    /// One page of the tenants that are not deleted, by id.
+    fn tenants_page(
+        &self,
+        page: &PageRequest,
+    ) -> impl Future<Output = Result<Page<Tenant>, StoreError>> + Send;
+
+    /// Deletes a tenant: disables its endpoints for good, revokes its API keys, and marks it deleted last,
+    /// so a delete cut short can be repeated. Everything of the tenant is set to expire by TTL after the
+    /// log's retention. False if there is no such live tenant.
+    fn delete_tenant(
+        &self,
+        id: &TenantId,
+        at_ms: i64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Ends every portal session of the tenant opened at or before `at_ms`; false if no live tenant.
+    fn revoke_portal_sessions(
+        &self,
+        id: &TenantId,
+        at_ms: i64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+}
+
+pub trait PlatformKeyStore: Send + Sync {
+    fn put_platform_key(&self, key: &PlatformKey) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    fn find_platform_key(
+        &self,
+        id: &PlatformKeyId,
+    ) -> impl Future<Output = Result<Option<PlatformKey>, StoreError>> + Send;
+
+    /// Every platform key, revoked ones included, oldest first.
+    fn list_platform_keys(&self) -> impl Future<Output = Result<Vec<PlatformKey>, StoreError>> + Send;
+
+    /// False if there is no such key.
+    fn revoke_platform_key(
+        &self,
+        id: &PlatformKeyId,
+        at_ms: i64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+}
+
+pub trait PortalSessionStore: Send + Sync {
+    /// Writes a session offered by a magic link (fails with [`StoreError::Conflict`] if its id exists).
+    fn put_portal_session(
+        &self,
+        session: &PortalSession,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    fn find_portal_session(
+        &self,
+        id: &PortalSessionId,
+    ) -> impl Future<Output = Result<Option<PortalSession>, StoreError>> + Send;
+
+    /// Spends the session's link: stores the session token's hash if no exchange stored one first. False
+    /// when one did (the link was replayed) or the session is gone.
+    fn exchange_portal_link(
+        &self,
+        id: &PortalSessionId,
+        session_hash: &str,
+        at_ms: i64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
 pub trait ApiKeyStore: Send + Sync {
@@ -315,6 +381,8 @@ pub trait Store:
     + LogStore
     + TenantStore
     + ApiKeyStore
+    + PlatformKeyStore
+    + PortalSessionStore
     + EventTypeStore
     + RateLimiter
 {
@@ -327,6 +395,8 @@ impl<T> Store for T where
         + LogStore
         + TenantStore
         + ApiKeyStore
+        + PlatformKeyStore
+        + PortalSessionStore
         + EventTypeStore
         + RateLimiter
 {

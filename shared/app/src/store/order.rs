@@ -3,15 +3,21 @@
 //! the same way), so pages and cursors behave alike whichever store answers.
 
 use hookline_core::event_types::EventType;
-use hookline_core::ids::{AttemptId, EndpointId};
+use hookline_core::ids::{AttemptId, EndpointId, TenantId};
 
 pub const ENDPOINT_SK_PREFIX: &str = "EP#";
 pub const EVENT_TYPE_SK_PREFIX: &str = "ET#";
 pub const ATTEMPT_SK_PREFIX: &str = "ATT#";
+pub const TENANT_SK_PREFIX: &str = "TEN#";
 
 /// Endpoints list oldest first: ids are ULIDs, which sort by creation time.
 pub fn endpoint_sk(id: &EndpointId) -> String {
     format!("{ENDPOINT_SK_PREFIX}{id}")
+}
+
+/// Tenants list by id.
+pub fn tenant_sk(id: &TenantId) -> String {
+    format!("{TENANT_SK_PREFIX}{id}")
 }
 
 /// Event types list by name.

@@ -28,6 +28,7 @@ pub fn app_settings() -> AppSettings {
         default_rate_limit: 100,
         max_body_bytes: 1024,
         metrics: RecordedMetrics::default().metrics(),
+        portal_url: None,
     }
 }
 

@@ -3,25 +3,29 @@
 //!
 //! | item      | pk                      | sk                          | gsi1pk                    | gsi1sk              |
 //! |-----------|-------------------------|-----------------------------|---------------------------|---------------------|
-//! | tenant    | `TEN#t`                 | `TENANT`                    |                           |                     |
+//! | tenant    | `TEN#t`                 | `TENANT`                    | `TENANTS` (while live)    | `TEN#t`             |
 //! | endpoint  | `TEN#t`                 | `EP#ep`                     |                           |                     |
 //! | event type| `TEN#t`                 | `ET#name`                   |                           |                     |
 //! | api key   | `KEY#key`               | `KEY`                       | `TEN#t#KEYS`              | `created_ms#key`    |
+//! | platform key | `PLK#plk`            | `PLK`                       | `PLATFORM_KEYS`           | `created_ms#plk`    |
+//! | portal session | `PS#ps`            | `PS`                        |                           |                     |
 //! | rate      | `TEN#t#RATE`            | `S#epoch_second`            |                           |                     |
 //! | ep rate   | `TEN#t#EP#ep#RATE`      | `S#epoch_second`            |                           |                     |
 //! | message   | `TEN#t#MSG#m`           | `MSG`                       | `TEN#t#MSGS`              | `created_ms#m`      |
 //! | delivery  | `TEN#t#MSG#m`           | `DLV#ep`                    |                           |                     |
 //! | attempt   | `TEN#t#MSG#m`           | `ATT#ep#nnnn#atm`           | `TEN#t#EP#ep#ATT`         | `started_ms#atm`    |
 //!
-//! The api key item is the one exception to "the partition starts with the tenant": a request finds its
-//! tenant through it. It is read by key id only, and every change to it is conditional on its tenant.
+//! The api key and portal session items are the exceptions to "the partition starts with the tenant": a
+//! request finds its tenant through them. They are read by id only, and what they name is checked against
+//! the presented token. Platform keys belong to no tenant. The `TENANTS` index partition lists tenants;
+//! tenants are written rarely, so one index partition holds them all without getting hot.
 
 use hookline::store::RateBucket;
 pub use hookline::store::order::{
-    ATTEMPT_SK_PREFIX, ENDPOINT_SK_PREFIX, EVENT_TYPE_SK_PREFIX, TIME_CEILING, attempt_sk, endpoint_sk,
-    event_type_sk, time_floor, time_sk,
+    ATTEMPT_SK_PREFIX, ENDPOINT_SK_PREFIX, EVENT_TYPE_SK_PREFIX, TENANT_SK_PREFIX, TIME_CEILING, attempt_sk,
+    endpoint_sk, event_type_sk, tenant_sk, time_floor, time_sk,
 };
-use hookline_core::ids::{ApiKeyId, EndpointId, MessageId, TenantId};
+use hookline_core::ids::{ApiKeyId, EndpointId, MessageId, PlatformKeyId, PortalSessionId, TenantId};
 
 pub const PK: &str = "pk";
 pub const SK: &str = "sk";
@@ -33,6 +37,10 @@ pub const EXPIRES_AT: &str = "expires_at";
 
 pub const TENANT_SK: &str = "TENANT";
 pub const API_KEY_SK: &str = "KEY";
+pub const PLATFORM_KEY_SK: &str = "PLK";
+pub const PORTAL_SESSION_SK: &str = "PS";
+pub const TENANTS_PK: &str = "TENANTS";
+pub const PLATFORM_KEYS_PK: &str = "PLATFORM_KEYS";
 pub const MESSAGE_SK: &str = "MSG";
 pub const DELIVERY_SK_PREFIX: &str = "DLV#";
 
@@ -42,6 +50,14 @@ pub fn tenant_pk(tenant: &TenantId) -> String {
 
 pub fn api_key_pk(id: &ApiKeyId) -> String {
     format!("KEY#{id}")
+}
+
+pub fn platform_key_pk(id: &PlatformKeyId) -> String {
+    format!("PLK#{id}")
+}
+
+pub fn portal_session_pk(id: &PortalSessionId) -> String {
+    format!("PS#{id}")
 }
 
 pub fn api_keys_by_tenant_pk(tenant: &TenantId) -> String {

@@ -5,6 +5,7 @@ mod endpoints;
 pub mod keys;
 mod log;
 mod messages;
+mod platform;
 mod tenants;
 
 use aws_sdk_dynamodb::Client;

@@ -122,7 +122,13 @@ impl Cli {
         // Blocking, so off the runtime: the API the binary calls is served on this runtime.
         tokio::task::spawn_blocking(move || {
             let mut command = Command::new(binary());
-            for name in ["HOOKLINE_API_URL", "HOOKLINE_API_KEY", "HOOKLINE_CONFIG", "XDG_CONFIG_HOME"] {
+            for name in [
+                "HOOKLINE_API_URL",
+                "HOOKLINE_API_KEY",
+                "HOOKLINE_CONFIG",
+                "XDG_CONFIG_HOME",
+                "HOOKLINE_TENANT",
+            ] {
                 command.env_remove(name);
             }
             let output = command.args(&args).envs(env).output().unwrap();

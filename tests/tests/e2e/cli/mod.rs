@@ -5,6 +5,7 @@
 
 mod harness;
 mod log_and_recovery;
+mod platform;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

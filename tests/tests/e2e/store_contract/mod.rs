@@ -4,6 +4,7 @@
 
 mod cases;
 mod log_cases;
+mod platform_cases;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use hookline::store::{RateBucket, RateLimiter as _};
@@ -50,6 +51,11 @@ contract!(
     log_cases::an_endpoints_attempts_list_newest_first_and_filter_by_state,
     log_cases::a_message_log_holds_the_latest_delivery_per_endpoint_and_every_attempt,
     log_cases::a_delivery_state_changes_only_from_the_states_named,
+    platform_cases::tenants_list_by_id_and_a_deleted_one_leaves_the_list,
+    platform_cases::deleting_a_tenant_closes_its_endpoints_and_revokes_its_keys_and_nothing_of_others,
+    platform_cases::a_settings_update_keeps_the_session_revocation,
+    platform_cases::platform_keys_are_found_listed_oldest_first_and_revoked,
+    platform_cases::a_portal_link_is_exchanged_once,
 );
 
 async fn stack() -> Stack {
@@ -58,6 +64,42 @@ async fn stack() -> Stack {
 
 fn dynamo(stack: &Stack) -> &DynamoStore {
     stack.delivery.store()
+}
+
+/// DynamoDB only (the in-memory store has no TTL): a deleted tenant's items expire after the retention.
+#[tokio::test]
+async fn a_deleted_tenants_items_in_dynamodb_expire_after_the_retention() {
+    use hookline::store::{ApiKeyStore as _, EndpointStore as _, TenantStore as _};
+    let stack = stack().await;
+    let store = dynamo(&stack);
+    let tenant = hookline_core::tenancy::Tenant::named(TenantId::parse("gone").unwrap(), "x".into(), 0);
+    store.put_tenant(&tenant).await.unwrap();
+    let endpoint = cases::endpoint(&tenant.id);
+    store.put_endpoint(&endpoint).await.unwrap();
+    let (key, _) = hookline_core::tenancy::ApiKey::issue(tenant.id.clone(), "k".into(), 0);
+    store.put_api_key(&key).await.unwrap();
+    let at_ms = 1_700_000_000_000;
+    assert!(store.delete_tenant(&tenant.id, at_ms).await.unwrap());
+    let expected =
+        AttributeValue::N((at_ms / 1000 + i64::from(stack.config.retention_days) * 86_400).to_string());
+    let client = aws_sdk_dynamodb::Client::new(&stack.aws);
+    for (pk, sk) in [
+        (keys::tenant_pk(&tenant.id), keys::TENANT_SK.to_owned()),
+        (keys::tenant_pk(&tenant.id), keys::endpoint_sk(&endpoint.id)),
+        (keys::api_key_pk(&key.id), keys::API_KEY_SK.to_owned()),
+    ] {
+        let item = client
+            .get_item()
+            .table_name(&stack.config.table_name)
+            .key(keys::PK, AttributeValue::S(pk.clone()))
+            .key(keys::SK, AttributeValue::S(sk))
+            .send()
+            .await
+            .unwrap()
+            .item
+            .unwrap();
+        assert_eq!(item.get(keys::EXPIRES_AT), Some(&expected), "{pk}");
+    }
 }
 
 /// DynamoDB only (the in-memory store has no TTL): a rate window carries its own expiry.

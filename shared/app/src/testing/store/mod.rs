@@ -2,6 +2,7 @@
 //! cursors (the store contract suite in `tests/tests/e2e/store_contract` runs the same cases against both).
 
 mod log;
+mod platform;
 mod tenancy;
 
 use std::collections::{BTreeMap, HashMap};
@@ -12,9 +13,10 @@ use crate::store::order;
 use crate::store::{
     AttemptStore, EndpointStore, Inserted, MessageStore, Page, PageRequest, RateBucket, StoreError,
 };
-use hookline_core::ids::{ApiKeyId, EndpointId, MessageId, TenantId};
+use hookline_core::ids::{ApiKeyId, EndpointId, MessageId, PlatformKeyId, PortalSessionId, TenantId};
 use hookline_core::model::{Attempt, Endpoint, EventTypeInfo, Message, QueueState};
-use hookline_core::tenancy::{ApiKey, Tenant};
+use hookline_core::portal::PortalSession;
+use hookline_core::tenancy::{ApiKey, PlatformKey, Tenant};
 
 #[derive(Debug, Default)]
 struct Tables {
@@ -23,6 +25,8 @@ struct Tables {
     event_types: BTreeMap<(TenantId, String), EventTypeInfo>,
     tenants: BTreeMap<TenantId, Tenant>,
     api_keys: BTreeMap<ApiKeyId, ApiKey>,
+    platform_keys: BTreeMap<PlatformKeyId, PlatformKey>,
+    portal_sessions: BTreeMap<PortalSessionId, PortalSession>,
     /// Events admitted per tenant and epoch second.
     rate_windows: HashMap<(RateBucket, i64), u32>,
     messages: BTreeMap<(TenantId, MessageId), Message>,

@@ -1,4 +1,4 @@
-//! Tenants, API keys, event types and rate windows, with the same conditions as the DynamoDB store.
+//! Tenants (their deletion included), API keys, event types and rate windows, with the same conditions as the DynamoDB store.
 
 use super::{MemoryStore, page_of};
 use crate::store::order;
@@ -8,7 +8,7 @@ use crate::store::{
 use hookline_core::event_types::EventType;
 use hookline_core::ids::{ApiKeyId, TenantId};
 use hookline_core::model::EventTypeInfo;
-use hookline_core::tenancy::{ApiKey, Tenant};
+use hookline_core::tenancy::{ApiKey, TENANT_DELETED_REASON, Tenant};
 
 impl TenantStore for MemoryStore {
     async fn put_tenant(&self, tenant: &Tenant) -> Result<(), StoreError> {
@@ -22,13 +22,66 @@ impl TenantStore for MemoryStore {
 
     async fn update_tenant(&self, tenant: &Tenant) -> Result<(), StoreError> {
         let mut tables = self.tables();
-        let stored = tables.tenants.get_mut(&tenant.id).ok_or(StoreError::Conflict)?;
-        *stored = tenant.clone();
+        let stored = tables.tenants.get_mut(&tenant.id).filter(|stored| !stored.is_deleted());
+        let stored = stored.ok_or(StoreError::Conflict)?;
+        stored.name.clone_from(&tenant.name);
+        stored.metadata.clone_from(&tenant.metadata);
+        stored.ingest_rate_limit = tenant.ingest_rate_limit;
+        stored.reject_unregistered_event_types = tenant.reject_unregistered_event_types;
         Ok(())
     }
 
     async fn get_tenant(&self, id: &TenantId) -> Result<Option<Tenant>, StoreError> {
         Ok(self.tables().tenants.get(id).cloned())
+    }
+
+    async fn tenants_page(&self, page: &PageRequest) -> Result<Page<Tenant>, StoreError> {
+        let tables = self.tables();
+        let limit = usize::try_from(page.limit.max(1)).unwrap_or(usize::MAX);
+        let mut found: Vec<(String, Tenant)> = tables
+            .tenants
+            .values()
+            .filter(|tenant| !tenant.is_deleted())
+            .map(|tenant| (order::tenant_sk(&tenant.id), tenant.clone()))
+            .filter(|(sk, _)| page.after.as_ref().is_none_or(|after| sk > after))
+            .collect();
+        found.sort_by(|a, b| a.0.cmp(&b.0));
+        let more = found.len() > limit;
+        found.truncate(limit);
+        let next = if more { found.last().map(|(sk, _)| sk.clone()) } else { None };
+        Ok(Page { items: found.into_iter().map(|(_, tenant)| tenant).collect(), next })
+    }
+
+    async fn delete_tenant(&self, id: &TenantId, at_ms: i64) -> Result<bool, StoreError> {
+        let mut tables = self.tables();
+        if tables.tenants.get(id).is_none_or(Tenant::is_deleted) {
+            return Ok(false);
+        }
+        for ((owner, _), endpoint) in &mut tables.endpoints {
+            if owner == id {
+                endpoint.enabled = false;
+                endpoint.disabled_reason = Some(TENANT_DELETED_REASON.to_owned());
+                endpoint.tenant_deleted_at_ms.get_or_insert(at_ms);
+                endpoint.revision += 1;
+            }
+        }
+        for key in tables.api_keys.values_mut().filter(|key| &key.tenant_id == id) {
+            key.revoked_at_ms.get_or_insert(at_ms);
+        }
+        if let Some(tenant) = tables.tenants.get_mut(id) {
+            tenant.deleted_at_ms = Some(at_ms);
+        }
+        Ok(true)
+    }
+
+    async fn revoke_portal_sessions(&self, id: &TenantId, at_ms: i64) -> Result<bool, StoreError> {
+        match self.tables().tenants.get_mut(id) {
+            Some(tenant) if !tenant.is_deleted() => {
+                tenant.sessions_revoked_at_ms = Some(at_ms);
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
     }
 }
 

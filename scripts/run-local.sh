@@ -20,11 +20,16 @@ cargo build --quiet --locked -p hookline-local -p hookline-cli -p hookline-inges
 TOOLS="$ROOT/target/debug/hookline-local"
 HOOKLINE="$ROOT/target/debug/hookline"
 
+LAMBDA_PORT="${HOOKLINE_LAMBDA_PORT:-9000}"
+RECEIVER_PORT="${HOOKLINE_RECEIVER_PORT:-9100}"
+API="http://127.0.0.1:$LAMBDA_PORT/lambda-url/ingest"
+
 log "provisioning the queues and table of infra/template.yaml"
-# Local development's opt-ins: plain http and loopback receivers, and a short retry schedule.
+# Local development's opt-ins: plain http and loopback receivers, and a short retry schedule. Portal
+# links point under `cargo lambda watch`'s function URL path.
 "$TOOLS" provision --prefix hookline-local --env-file "$STATE/functions.env" \
   --set AllowHttpEndpoints=true --set AllowedPrivateCidrs=127.0.0.0/8 \
-  --set RetrySchedule=0s,5s,30s,2m
+  --set RetrySchedule=0s,5s,30s,2m --set "PortalUrl=$API/portal/"
 {
   echo "AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL"
   echo "AWS_REGION=$AWS_REGION"
@@ -34,17 +39,13 @@ log "provisioning the queues and table of infra/template.yaml"
 QUEUE_URL="$(grep '^HOOKLINE_DELIVERY_QUEUE_URL=' "$STATE/functions.env" | cut -d= -f2-)"
 export HOOKLINE_TABLE_NAME="$(grep '^HOOKLINE_TABLE_NAME=' "$STATE/functions.env" | cut -d= -f2-)"
 
-log "creating a tenant and its API key: hookline tenant create --name local"
-TENANT="$("$HOOKLINE" tenant create --name local)"
-# The key and the endpoint's secret go to files, not to the terminal or a CI log.
+log "issuing a platform key: hookline platform-key create --name local"
+PLATFORM="$("$HOOKLINE" platform-key create --name local)"
+# Keys and the endpoint's secret go to files, not to the terminal or a CI log.
 json_field() { "$VENV/bin/python" -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
-echo "tenant $(json_field tenant_id <<<"$TENANT"), key in .local/api-key"
-KEY="$("$VENV/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["api_key"])' <<<"$TENANT")"
-echo "$KEY" > "$STATE/api-key"
-AUTH="Authorization: Bearer $KEY"
+json_field platform_key <<<"$PLATFORM" > "$STATE/platform-key"
+echo "platform key $(json_field key_id <<<"$PLATFORM") in .local/platform-key"
 
-LAMBDA_PORT="${HOOKLINE_LAMBDA_PORT:-9000}"
-RECEIVER_PORT="${HOOKLINE_RECEIVER_PORT:-9100}"
 rm -f "$STATE/receiver.secret" "$STATE/receiver.log"
 
 log "starting the receiver on 127.0.0.1:$RECEIVER_PORT"
@@ -66,7 +67,17 @@ setsid "$TOOLS" event-source --queue-url "$QUEUE_URL" --lambda "http://127.0.0.1
   > "$STATE/event-source.log" 2>&1 &
 CHILDREN+=("$!")
 
-API="http://127.0.0.1:$LAMBDA_PORT/lambda-url/ingest"
+PLATFORM_AUTH="Authorization: Bearer $(cat "$STATE/platform-key")"
+log "onboarding the tenant \"local\" by its own id: PUT $API/v1/tenants/local"
+curl -sS --fail-with-body -X PUT "$API/v1/tenants/local" -H "$PLATFORM_AUTH" -H 'content-type: application/json' \
+  -d '{"name":"Local development"}' >/dev/null
+log "issuing the tenant's own API key: POST $API/v1/tenants/local/api-keys"
+json_field key <<<"$(curl -sS --fail-with-body -X POST "$API/v1/tenants/local/api-keys" -H "$PLATFORM_AUTH" \
+  -H 'content-type: application/json' -d '{"name":"local"}')" > "$STATE/api-key"
+KEY="$(cat "$STATE/api-key")"
+AUTH="Authorization: Bearer $KEY"
+echo "tenant local, its key in .local/api-key"
+
 log "registering the receiver as an endpoint: POST $API/v1/endpoints"
 ENDPOINT="$(curl -sS --fail-with-body -X POST "$API/v1/endpoints" -H "$AUTH" -H 'content-type: application/json' \
   -d "{\"url\":\"http://127.0.0.1:$RECEIVER_PORT/webhooks\",\"event_types\":[\"invoice.*\"],\"description\":\"local receiver\"}")"
@@ -102,7 +113,8 @@ $CHECK_ONLY && exit 0
 
 cat <<MSG
 
-Hookline is running locally. Your API key is in .local/api-key. Send your own events:
+Hookline is running locally. The tenant "local" has its API key in .local/api-key, and the platform key
+(which onboards tenants and acts for any of them) is in .local/platform-key. Send your own events:
 
   export HOOKLINE_API_KEY=\$(cat .local/api-key)
   curl -X POST $API/v1/events -H "Authorization: Bearer \$HOOKLINE_API_KEY" \\
@@ -113,6 +125,13 @@ The API is described by $API/v1/openapi.yaml. Or use the CLI (target/debug/hookl
   export HOOKLINE_API_URL=$API HOOKLINE_API_KEY=\$(cat .local/api-key)
   target/debug/hookline send --type invoice.paid --payload '{"amount": 1}'
   target/debug/hookline tail $ENDPOINT_ID
+
+As the platform: onboard another customer and publish for it with the one platform key:
+
+  export HOOKLINE_API_KEY=\$(cat .local/platform-key)
+  target/debug/hookline tenant put acme --name Acme
+  target/debug/hookline --tenant acme send --type invoice.paid --payload '{"amount": 1}'
+  target/debug/hookline portal-link --tenant local --capability replay
 
 Deliveries print above; logs are in .local/ (lambda.log, event-source.log, moto.log).
 Ctrl-C stops everything.

@@ -16,10 +16,23 @@ ensure_venv() {
   if [ -x "$VENV/bin/python" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
     return
   fi
-  log "installing pinned Python tools into $VENV (moto, cargo-lambda, aws-sam-cli, cfn-lint, standardwebhooks)"
+  log "installing pinned Python tools into $VENV (moto, cargo-lambda, aws-sam-cli, cfn-lint, standardwebhooks, playwright)"
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$ROOT/requirements-dev.txt"
   echo "$want" > "$stamp"
+}
+
+# Debian's chromium, which Playwright drives for the portal's browser tests (browsers cannot be
+# downloaded by Playwright here, so the distribution's package is the browser).
+ensure_chromium() {
+  if command -v chromium >/dev/null 2>&1; then
+    return
+  fi
+  log "installing Debian's chromium for the browser tests"
+  local sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  $sudo apt-get install -y --no-install-recommends chromium >/dev/null 2>&1 ||
+    { $sudo apt-get update >/dev/null && $sudo apt-get install -y --no-install-recommends chromium >/dev/null; }
 }
 
 free_port() {

@@ -7,6 +7,7 @@ trap stop_children EXIT
 cd "$ROOT"
 
 ensure_venv
+ensure_chromium
 log "checking infra/template.yaml (cfn-lint, sam validate --lint)"
 HOOKLINE_VENV="$VENV" bash "$ROOT/scripts/check-template.sh"
 

@@ -42,11 +42,13 @@ pub struct Behaviour {
     pub failure_status: u16,
     /// Then also answer every n-th request with `failure_status` (0: never), for a flaky receiver.
     pub fail_one_in: usize,
+    /// The body of every answer (none when absent), say markup a portal must show escaped.
+    pub answer_body: Option<String>,
 }
 
 impl Default for Behaviour {
     fn default() -> Self {
-        Self { secret: None, fail_first: 0, failure_status: 500, fail_one_in: 0 }
+        Self { secret: None, fail_first: 0, failure_status: 500, fail_one_in: 0, answer_body: None }
     }
 }
 
@@ -122,7 +124,7 @@ async fn receive(
     uri: axum::http::Uri,
     headers: HeaderMap,
     body: Bytes,
-) -> StatusCode {
+) -> (StatusCode, String) {
     let headers: BTreeMap<String, String> = headers
         .iter()
         .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
@@ -159,5 +161,6 @@ async fn receive(
         callback(&received);
     }
     log.push(received);
-    StatusCode::from_u16(answered).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    let status = StatusCode::from_u16(answered).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (status, behaviour.answer_body.unwrap_or_default())
 }

@@ -53,6 +53,8 @@ pub struct Answer {
     pub status: u16,
     pub body: Value,
     pub headers: http::HeaderMap,
+    /// The body as text (a portal page's HTML, say).
+    pub text: String,
 }
 
 impl Answer {
@@ -161,14 +163,15 @@ impl Stack {
             .with_query_string_parameters(query);
         let response = hookline_ingest::handle(&self.ingest, request).await.unwrap_or_default();
         let status = response.status().as_u16();
-        let body = match response.body() {
-            lambda_http::Body::Text(text) => serde_json::from_str(text).unwrap_or(Value::Null),
-            _ => Value::Null,
+        let text = match response.body() {
+            lambda_http::Body::Text(text) => text.clone(),
+            _ => String::new(),
         };
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
         if let Err(undocumented) = check_documented(method, path, status, &body) {
             panic!("{undocumented}");
         }
-        Answer { status, body, headers: response.headers().clone() }
+        Answer { status, body, headers: response.headers().clone(), text }
     }
 
     /// Registers `receiver` as an endpoint of the stack's tenant (with any `extra` fields) and gives it the

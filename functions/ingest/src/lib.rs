@@ -40,6 +40,9 @@ impl Reply {
 pub async fn handle<P: Ports>(app: &App<P>, request: Request) -> Result<Response<Body>, lambda_http::Error> {
     let method = request.method().clone();
     let path = route_path(&request);
+    if path == "/portal" || path.starts_with("/portal/") {
+        return Ok(portal(app, &request, &method, &path).instrument(info_span!("portal", %method)).await);
+    }
     let span = info_span!("request", %method, %path);
     let answer = serve(app, &request, &method, &path).instrument(span).await;
     Ok(match answer {
@@ -118,6 +121,42 @@ async fn serve<P: Ports>(
     let tenant = app.act_for(&caller, matched.tenant, need, route.path.trim_start_matches("/v1")).await?;
     let span = info_span!("tenant", tenant_id = %tenant.id);
     tenant_routes::serve(app, request, &matched, &tenant).instrument(span).await
+}
+
+/// A portal page: the portal answers in HTML, with its own security headers.
+async fn portal<P: Ports>(app: &App<P>, request: &Request, method: &Method, path: &str) -> Response<Body> {
+    let base = portal_url(app, request);
+    let base_path = base
+        .find("://")
+        .and_then(|at| base[at + 3..].find('/').map(|p| at + 3 + p))
+        .map_or("/portal/", |p| &base[p..]);
+    let query = request.query_string_parameters();
+    let query: Vec<(String, String)> = query.iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
+    let portal_request = hookline_portal::PortalRequest {
+        method,
+        path: path.strip_prefix("/portal").unwrap_or_default().trim_start_matches('/'),
+        query,
+        cookie: request.headers().get(header::COOKIE).and_then(|v| v.to_str().ok()),
+        body: request.body().as_ref(),
+        base: base_path.to_owned(),
+        https: base.starts_with("https://"),
+    };
+    let answer = hookline_portal::serve(app, &portal_request).await;
+    let mut response =
+        Response::new(if answer.body.is_empty() { Body::Empty } else { Body::Text(answer.body) });
+    *response.status_mut() = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(answer.content_type));
+    for (name, value) in hookline_portal::PortalResponse::security_headers() {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+    if let Some(location) = answer.location.and_then(|l| HeaderValue::from_str(&l).ok()) {
+        headers.insert(header::LOCATION, location);
+    }
+    if let Some(cookie) = answer.set_cookie.and_then(|c| HeaderValue::from_str(&c).ok()) {
+        headers.insert(header::SET_COOKIE, cookie);
+    }
+    response
 }
 
 /// Where this deployment's portal is served, for the links it hands out: the configured URL, or this

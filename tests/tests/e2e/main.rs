@@ -12,6 +12,7 @@ mod faults;
 mod limits;
 mod pipeline;
 mod platform;
+mod portal;
 mod probe;
 mod recovery;
 mod redrive;

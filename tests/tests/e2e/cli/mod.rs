@@ -3,7 +3,7 @@
 //! request a receiver really got from the delivery function. The attempt log, recovery and probe commands
 //! are in `log_and_recovery.rs`; the harness is in `harness.rs`.
 
-mod harness;
+pub(crate) mod harness;
 mod log_and_recovery;
 mod platform;
 

@@ -1,0 +1,279 @@
+//! The endpoint form, for create and edit: its fields as typed, the API's error shown at the field it
+//! concerns, and the event-type picker built from the tenant's catalogue.
+
+use std::collections::BTreeMap;
+
+use hookline_api::{ApiError, CreateEndpoint, EndpointView, EventTypeView, UpdateEndpoint};
+
+use crate::form::Form;
+use crate::html::Html;
+use crate::layout::csrf_field;
+
+/// The form's fields as the user typed them.
+#[derive(Debug, Clone, Default)]
+pub struct Fields {
+    pub url: String,
+    pub description: String,
+    pub event_types: Vec<String>,
+    pub other_types: String,
+    pub headers: String,
+    pub rate_limit: String,
+    pub retry_schedule: String,
+    pub enabled: bool,
+}
+
+/// An error and the field it belongs to (`None`: the form as a whole).
+#[derive(Debug, Clone)]
+pub struct FieldError {
+    pub field: Option<&'static str>,
+    pub message: String,
+}
+
+impl FieldError {
+    /// Where an API error belongs: the field its code or words name.
+    pub fn of(error: &ApiError) -> Self {
+        let words = error.message.to_ascii_lowercase();
+        let field = match error.code {
+            "invalid_url" | "url_not_allowed" => Some("url"),
+            _ if words.contains("header") => Some("headers"),
+            _ if words.contains("rate") => Some("rate_limit"),
+            _ if words.contains("retry") || words.contains("schedule") || words.contains("delay") => {
+                Some("retry_schedule")
+            }
+            _ if words.contains("event type") || words.contains("event_type") => Some("other_types"),
+            _ if words.contains("description") => Some("description"),
+            _ if words.contains("url") => Some("url"),
+            _ => None,
+        };
+        Self { field, message: error.message.clone() }
+    }
+}
+
+impl Fields {
+    pub fn blank() -> Self {
+        Self { enabled: true, ..Self::default() }
+    }
+
+    pub fn of(view: &EndpointView, catalogue: &[EventTypeView]) -> Self {
+        let (known, other): (Vec<String>, Vec<String>) = view
+            .event_types
+            .iter()
+            .cloned()
+            .partition(|name| catalogue.iter().any(|t| t.name.as_str() == name));
+        Self {
+            url: view.url.clone(),
+            description: view.description.clone().unwrap_or_default(),
+            event_types: known,
+            other_types: other.join(", "),
+            headers: view.headers.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join("\n"),
+            rate_limit: view.rate_limit.map(|r| r.to_string()).unwrap_or_default(),
+            retry_schedule: view.retry_schedule.clone().unwrap_or_default().join(", "),
+            enabled: view.enabled,
+        }
+    }
+
+    pub fn read(form: &Form) -> Self {
+        Self {
+            url: form.get("url").unwrap_or_default().to_owned(),
+            description: form.get("description").unwrap_or_default().to_owned(),
+            event_types: form.all("event_types").into_iter().map(str::to_owned).collect(),
+            other_types: form.get("other_types").unwrap_or_default().to_owned(),
+            headers: form.get("headers").unwrap_or_default().to_owned(),
+            rate_limit: form.get("rate_limit").unwrap_or_default().to_owned(),
+            retry_schedule: form.get("retry_schedule").unwrap_or_default().to_owned(),
+            enabled: form.checked("enabled"),
+        }
+    }
+
+    fn types(&self) -> Vec<String> {
+        let mut all = self.event_types.clone();
+        all.extend(list(&self.other_types));
+        if all.is_empty() { vec!["*".to_owned()] } else { all }
+    }
+
+    fn headers(&self) -> Result<BTreeMap<String, String>, FieldError> {
+        let mut headers = BTreeMap::new();
+        for line in self.headers.lines().map(str::trim).filter(|l| !l.is_empty()) {
+            let (name, value) = line.split_once(':').ok_or_else(|| FieldError {
+                field: Some("headers"),
+                message: format!("`{line}` is not `Name: value`"),
+            })?;
+            headers.insert(name.trim().to_owned(), value.trim().to_owned());
+        }
+        Ok(headers)
+    }
+
+    fn rate_limit(&self) -> Result<Option<u32>, FieldError> {
+        if self.rate_limit.is_empty() {
+            return Ok(None);
+        }
+        self.rate_limit.parse().map(Some).map_err(|_| FieldError {
+            field: Some("rate_limit"),
+            message: "the rate limit is a whole number of deliveries per second".into(),
+        })
+    }
+
+    fn schedule(&self) -> Option<Vec<String>> {
+        let delays = list(&self.retry_schedule);
+        (!delays.is_empty()).then_some(delays)
+    }
+
+    pub fn to_create(&self) -> Result<CreateEndpoint, FieldError> {
+        Ok(CreateEndpoint {
+            url: self.url.clone(),
+            event_types: self.types(),
+            description: Some(self.description.clone()).filter(|d| !d.is_empty()),
+            enabled: true,
+            headers: self.headers()?,
+            rate_limit: self.rate_limit()?,
+            retry_schedule: self.schedule(),
+            metadata: BTreeMap::new(),
+        })
+    }
+
+    pub fn to_update(&self) -> Result<UpdateEndpoint, FieldError> {
+        Ok(UpdateEndpoint {
+            url: Some(self.url.clone()),
+            event_types: Some(self.types()),
+            description: Some(Some(self.description.clone()).filter(|d| !d.is_empty())),
+            enabled: Some(self.enabled),
+            headers: Some(self.headers()?),
+            rate_limit: Some(self.rate_limit()?),
+            retry_schedule: Some(self.schedule()),
+            metadata: None,
+        })
+    }
+}
+
+fn list(text: &str) -> Vec<String> {
+    text.split([',', ' ', '\n']).map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
+}
+
+/// The form, posting to `action`.
+pub fn render(
+    html: &mut Html,
+    action: &str,
+    csrf: &str,
+    fields: &Fields,
+    catalogue: &[EventTypeView],
+    error: Option<&FieldError>,
+    editing: bool,
+) {
+    let error_at = |field: &str| error.filter(|e| e.field == Some(field));
+    if let Some(e) = error.filter(|e| e.field.is_none()) {
+        html.raw("<p class=\"error\" role=\"alert\">").text(&e.message).raw("</p>");
+    }
+    html.raw("<form method=\"post\" class=\"stack card\" action=\"").text(action).raw("\" novalidate>");
+    csrf_field(html, csrf);
+    input(
+        html,
+        "url",
+        "URL",
+        "url",
+        &fields.url,
+        "Where we POST each webhook. https:// required.",
+        error_at("url"),
+    );
+    input(
+        html,
+        "description",
+        "Description",
+        "text",
+        &fields.description,
+        "For you; shown in lists.",
+        error_at("description"),
+    );
+
+    html.raw("<fieldset><legend>Event types</legend>");
+    if catalogue.is_empty() {
+        html.raw("<p class=\"hint\">No event types are published yet; type names or patterns below.</p>");
+    }
+    for event_type in catalogue {
+        let name = event_type.name.as_str();
+        let checked = if fields.event_types.iter().any(|t| t == name) { " checked" } else { "" };
+        html.raw("<label><input type=\"checkbox\" name=\"event_types\" value=\"")
+            .text(name)
+            .raw("\"")
+            .raw(checked)
+            .raw("> ");
+        html.el("code", name).raw("</label>");
+    }
+    html.raw("</fieldset>");
+    input(
+        html,
+        "other_types",
+        "Other event types or patterns",
+        "text",
+        &fields.other_types,
+        "Comma-separated. ‘invoice.*’ is every type under invoice; ‘*’ is every type. Nothing picked means every type.",
+        error_at("other_types"),
+    );
+    html.raw("<div class=\"field\"><label for=\"headers\">Extra headers</label>");
+    html.raw("<textarea id=\"headers\" name=\"headers\" aria-describedby=\"headers-hint\">")
+        .text(&fields.headers)
+        .raw("</textarea>");
+    html.raw(
+        "<p class=\"hint\" id=\"headers-hint\">One ‘Name: value’ per line, sent with every delivery.</p>",
+    );
+    field_error(html, error_at("headers"));
+    html.raw("</div>");
+    input(
+        html,
+        "rate_limit",
+        "Rate limit",
+        "number",
+        &fields.rate_limit,
+        "Deliveries per second at most; empty for no limit.",
+        error_at("rate_limit"),
+    );
+    input(
+        html,
+        "retry_schedule",
+        "Retry schedule",
+        "text",
+        &fields.retry_schedule,
+        "Delays before each attempt, e.g. ‘0s, 1m, 10m, 1h’; empty for the default.",
+        error_at("retry_schedule"),
+    );
+    if editing {
+        let checked = if fields.enabled { " checked" } else { "" };
+        html.raw("<p><label><input type=\"checkbox\" name=\"enabled\" value=\"on\"")
+            .raw(checked)
+            .raw("> Enabled</label></p>");
+    }
+    let label = if editing { "Save changes" } else { "Create endpoint" };
+    html.raw("<p><button type=\"submit\">").text(label).raw("</button></p></form>");
+}
+
+fn input(
+    html: &mut Html,
+    name: &str,
+    label: &str,
+    kind: &str,
+    value: &str,
+    hint: &str,
+    error: Option<&FieldError>,
+) {
+    html.raw("<div class=\"field\"><label for=\"").text(name).raw("\">").text(label).raw("</label>");
+    html.raw("<input id=\"")
+        .text(name)
+        .raw("\" name=\"")
+        .text(name)
+        .raw("\" type=\"")
+        .text(kind)
+        .raw("\" value=\"")
+        .text(value);
+    html.raw("\" aria-describedby=\"").text(name).raw("-hint\"");
+    if error.is_some() {
+        html.raw(" aria-invalid=\"true\"");
+    }
+    html.raw("><p class=\"hint\" id=\"").text(name).raw("-hint\">").text(hint).raw("</p>");
+    field_error(html, error);
+    html.raw("</div>");
+}
+
+fn field_error(html: &mut Html, error: Option<&FieldError>) {
+    if let Some(error) = error {
+        html.raw("<p class=\"field-error\" role=\"alert\">").text(&error.message).raw("</p>");
+    }
+}

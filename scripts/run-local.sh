@@ -109,9 +109,29 @@ log "hookline attempts $ENDPOINT_ID"
 "$HOOKLINE" attempts "$ENDPOINT_ID" --compact
 log "hookline probe $ENDPOINT_ID"
 "$HOOKLINE" probe "$ENDPOINT_ID" --compact
+
+# The portal: a magic link opens it (once) and sets the session cookie; the page then answers.
+portal_link() {
+  json_field url <<<"$(curl -sS --fail-with-body -X POST "$API/v1/tenants/local/portal-sessions" -H "$PLATFORM_AUTH" \
+    -H 'content-type: application/json' -d '{"capabilities":["manage_endpoints","secrets","replay"],"expires_in":3600}')"
+}
+log "checking the portal: a link opens it once"
+opened="$(curl -sS -o /dev/null -w '%{http_code}' -c "$STATE/portal.cookies" "$(portal_link)")"
+page="$(curl -sS -o /dev/null -w '%{http_code}' -b "$STATE/portal.cookies" "$API/portal/")"
+rm -f "$STATE/portal.cookies"
+if [ "$opened" != 303 ] || [ "$page" != 200 ]; then
+  echo "the portal did not open: the link answered $opened, the page $page" >&2
+  exit 1
+fi
 $CHECK_ONLY && exit 0
+PORTAL_LINK="$(portal_link)"
 
 cat <<MSG
+
+Open the subscriber portal of the tenant "local" (the link works once, within 10 minutes; get another
+with: target/debug/hookline portal-link --tenant local, using the platform key):
+
+  $PORTAL_LINK
 
 Hookline is running locally. The tenant "local" has its API key in .local/api-key, and the platform key
 (which onboards tenants and acts for any of them) is in .local/platform-key. Send your own events:

@@ -1,6 +1,6 @@
 //! What acting for a tenant costs: DynamoDB calls per request and publish latency, with the tenant's own
 //! API key against a platform key under `/v1/tenants/{id}`, through the ingest handler and the real SDK
-//! against the emulator (`scripts/bench-authentication.sh` starts it). The emulator's latency is not
+//! against the emulator (`scripts/bench.sh authentication` starts it). The emulator's latency is not
 //! DynamoDB's: compare the two keys with each other, not with AWS. Figures, not pass/fail.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout, reason = "a benchmark's output")]
 
@@ -92,7 +92,7 @@ fn quantile(sorted: &[Duration], q: f64) -> f64 {
 
 #[tokio::main]
 async fn main() {
-    let stack = Stack::new(&[]).await.expect("run with scripts/bench-authentication.sh");
+    let stack = Stack::new(&[]).await.expect("run with scripts/bench.sh authentication");
     let counter = Counter::default();
     let dynamo = aws_sdk_dynamodb::config::Builder::from(&stack.aws).interceptor(counter.clone()).build();
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(dynamo), &stack.config.table_name, 30);

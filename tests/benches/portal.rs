@@ -1,5 +1,5 @@
 //! How fast the portal's pages render with a large log: 1,000 messages, through the ingest handler and
-//! the real SDK against the emulator (`scripts/bench-portal.sh` starts it). The emulator's latency is not
+//! the real SDK against the emulator (`scripts/bench.sh portal` starts it). The emulator's latency is not
 //! DynamoDB's, and moto's Query slows as its table grows: read the figures as an upper bound.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout, reason = "a benchmark's output")]
 
@@ -18,8 +18,9 @@ fn quantile(sorted: &[Duration], q: f64) -> f64 {
 
 #[tokio::main]
 async fn main() {
-    let stack = Stack::new(&[("IngestRateLimit", "100000")]).await.expect("run with scripts/bench-portal.sh");
-    let endpoint = stack.send("POST", "/v1/endpoints", &json!({ "url": "https://example.com/hook" }).to_string()).await;
+    let stack = Stack::new(&[("IngestRateLimit", "100000")]).await.expect("run with scripts/bench.sh portal");
+    let endpoint =
+        stack.send("POST", "/v1/endpoints", &json!({ "url": "https://example.com/hook" }).to_string()).await;
     let endpoint_id = endpoint.body["id"].as_str().unwrap().to_owned();
     for batch in 0..MESSAGES / 100 {
         let events: Vec<_> = (0..100)
@@ -30,7 +31,9 @@ async fn main() {
     }
     let messages = stack.send("GET", "/v1/messages?limit=1", "").await;
     let message = messages.body["data"][0]["id"].as_str().unwrap().to_owned();
-    let link = stack.send("POST", "/v1/portal-sessions", r#"{"capabilities":["manage_endpoints","secrets","replay"]}"#).await;
+    let link = stack
+        .send("POST", "/v1/portal-sessions", r#"{"capabilities":["manage_endpoints","secrets","replay"]}"#)
+        .await;
     let token = link.body["url"].as_str().unwrap().split_once("token=").unwrap().1.to_owned();
     let login = stack.call("GET", &format!("/portal/login?token={token}"), None, &[], "").await;
     let cookie = login.header("set-cookie").unwrap().split(';').next().unwrap().to_owned();

@@ -13,6 +13,7 @@ use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use codec::Item;
@@ -123,6 +124,16 @@ impl DynamoStore {
             .send()
             .await;
         applied(result, operation)
+    }
+
+    /// An UpdateItem of the item at the key, with `#pk` named for conditions on the item's existence.
+    fn update_at(&self, pk: String, sk: impl Into<String>) -> UpdateItemFluentBuilder {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, s(pk))
+            .key(SK, s(sk))
+            .expression_attribute_names("#pk", PK)
     }
 
     /// Deletes the item at the key; false if there was none.

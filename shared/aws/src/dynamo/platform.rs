@@ -1,7 +1,7 @@
 //! Platform keys and portal sessions: items found by their id, outside any tenant's partition.
 
 use super::codec::{from_item, to_item};
-use super::keys::{self, EXPIRES_AT, GSI1, GSI1PK, GSI1SK, PK, SK};
+use super::keys::{self, EXPIRES_AT, GSI1, GSI1PK, GSI1SK};
 use super::{DynamoStore, applied, n, s};
 use hookline::store::{PlatformKeyStore, PortalSessionStore, StoreError};
 use hookline_core::ids::{PlatformKeyId, PortalSessionId};
@@ -46,15 +46,10 @@ impl PlatformKeyStore for DynamoStore {
 
     async fn revoke_platform_key(&self, id: &PlatformKeyId, at_ms: i64) -> Result<bool, StoreError> {
         let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(PK, s(keys::platform_key_pk(id)))
-            .key(SK, s(keys::PLATFORM_KEY_SK))
+            .update_at(keys::platform_key_pk(id), keys::PLATFORM_KEY_SK)
             // Revoking twice keeps the first time: that is when the key stopped working.
             .update_expression("SET revoked_at_ms = if_not_exists(revoked_at_ms, :at)")
             .condition_expression("attribute_exists(#pk)")
-            .expression_attribute_names("#pk", PK)
             .expression_attribute_values(":at", n(at_ms))
             .send()
             .await;
@@ -88,15 +83,10 @@ impl PortalSessionStore for DynamoStore {
         at_ms: i64,
     ) -> Result<bool, StoreError> {
         let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(PK, s(keys::portal_session_pk(id)))
-            .key(SK, s(keys::PORTAL_SESSION_SK))
+            .update_at(keys::portal_session_pk(id), keys::PORTAL_SESSION_SK)
             .update_expression("SET session_hash = :hash, exchanged_at_ms = :at")
             // The one condition that makes a link single-use, however many requests race with it.
             .condition_expression("attribute_exists(#pk) AND attribute_not_exists(session_hash)")
-            .expression_attribute_names("#pk", PK)
             .expression_attribute_values(":hash", s(session_hash))
             .expression_attribute_values(":at", n(at_ms))
             .send()

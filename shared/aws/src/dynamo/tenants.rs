@@ -106,13 +106,8 @@ impl TenantStore for DynamoStore {
         for item in items {
             let Some(AttributeValue::S(sk)) = item.get(SK) else { continue };
             let update = self
-                .client
-                .update_item()
-                .table_name(&self.table)
-                .key(PK, s(keys::tenant_pk(id)))
-                .key(SK, s(sk))
+                .update_at(keys::tenant_pk(id), sk)
                 .condition_expression("attribute_exists(#pk)")
-                .expression_attribute_names("#pk", PK)
                 .expression_attribute_names("#expires", EXPIRES_AT)
                 .expression_attribute_values(":expires", expires.clone());
             let update = if sk.starts_with(keys::ENDPOINT_SK_PREFIX) {
@@ -135,16 +130,11 @@ impl TenantStore for DynamoStore {
         }
         for key in self.list_api_keys(id).await? {
             let result = self
-                .client
-                .update_item()
-                .table_name(&self.table)
-                .key(PK, s(keys::api_key_pk(&key.id)))
-                .key(SK, s(keys::API_KEY_SK))
+                .update_at(keys::api_key_pk(&key.id), keys::API_KEY_SK)
                 .update_expression(
                     "SET revoked_at_ms = if_not_exists(revoked_at_ms, :at), #expires = :expires",
                 )
                 .condition_expression("attribute_exists(#pk)")
-                .expression_attribute_names("#pk", PK)
                 .expression_attribute_names("#expires", EXPIRES_AT)
                 .expression_attribute_values(":at", n(at_ms))
                 .expression_attribute_values(":expires", expires.clone())
@@ -154,14 +144,9 @@ impl TenantStore for DynamoStore {
         }
         // Last: until this write, a repeated delete finds the tenant live and finishes the job.
         let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(PK, s(keys::tenant_pk(id)))
-            .key(SK, s(keys::TENANT_SK))
+            .update_at(keys::tenant_pk(id), keys::TENANT_SK)
             .update_expression("SET deleted_at_ms = :at, #expires = :expires REMOVE #gpk, #gsk")
             .condition_expression("attribute_exists(#pk) AND attribute_not_exists(deleted_at_ms)")
-            .expression_attribute_names("#pk", PK)
             .expression_attribute_names("#gpk", GSI1PK)
             .expression_attribute_names("#gsk", GSI1SK)
             .expression_attribute_names("#expires", EXPIRES_AT)
@@ -174,14 +159,9 @@ impl TenantStore for DynamoStore {
 
     async fn revoke_portal_sessions(&self, id: &TenantId, at_ms: i64) -> Result<bool, StoreError> {
         let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(PK, s(keys::tenant_pk(id)))
-            .key(SK, s(keys::TENANT_SK))
+            .update_at(keys::tenant_pk(id), keys::TENANT_SK)
             .update_expression("SET sessions_revoked_at_ms = :at")
             .condition_expression("attribute_exists(#pk) AND attribute_not_exists(deleted_at_ms)")
-            .expression_attribute_names("#pk", PK)
             .expression_attribute_values(":at", n(at_ms))
             .send()
             .await;
@@ -226,15 +206,10 @@ impl ApiKeyStore for DynamoStore {
 
     async fn revoke_api_key(&self, tenant: &TenantId, id: &ApiKeyId, at_ms: i64) -> Result<bool, StoreError> {
         let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(PK, s(keys::api_key_pk(id)))
-            .key(SK, s(keys::API_KEY_SK))
+            .update_at(keys::api_key_pk(id), keys::API_KEY_SK)
             // Revoking twice keeps the first time: that is when the key stopped working.
             .update_expression("SET revoked_at_ms = if_not_exists(revoked_at_ms, :at)")
             .condition_expression("attribute_exists(#pk) AND tenant_id = :tenant")
-            .expression_attribute_names("#pk", PK)
             .expression_attribute_values(":at", n(at_ms))
             .expression_attribute_values(":tenant", s(tenant.as_str()))
             .send()

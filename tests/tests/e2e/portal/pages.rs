@@ -195,3 +195,28 @@ async fn one_tenants_session_never_shows_another_tenants_data() {
     let still = stack.call("GET", &format!("/v1/endpoints/{their_id}"), Some(&other_key), &[], "").await;
     assert_eq!(still.status, 200);
 }
+
+#[tokio::test]
+async fn a_portal_session_that_expired_gets_the_ended_page() {
+    use hookline::clock::{Clock as _, SystemClock};
+    use hookline::store::PortalSessionStore as _;
+    let stack = Stack::new(&[]).await.unwrap();
+    // The API's shortest session is a minute; this one is written through the store to end in 1.5 s.
+    let now = SystemClock.now_ms();
+    let (mut offered, link) =
+        hookline_core::portal::PortalSession::offer(stack.tenant.id.clone(), &[], None, now).unwrap();
+    offered.expires_at_ms = now + 1_500;
+    stack.ingest.store().put_portal_session(&offered).await.unwrap();
+    let login = stack.call("GET", &format!("/portal/login?token={}", link.expose()), None, &[], "").await;
+    let cookie = login.header("set-cookie").unwrap().to_owned();
+    assert!(
+        cookie.contains("Max-Age=1;") || cookie.contains("Max-Age=0;"),
+        "the cookie ends with the session: {cookie}"
+    );
+    let cookie = cookie.split(';').next().unwrap().to_owned();
+    assert_eq!(get(&stack, "", &cookie).await.status, 200);
+    tokio::time::sleep(std::time::Duration::from_millis(1_600)).await;
+    let ended = get(&stack, "", &cookie).await;
+    assert_eq!(ended.status, 401);
+    assert!(ended.text.contains("Your session has ended"));
+}

@@ -184,7 +184,7 @@ async fn send(api: &Client, args: SendArgs) -> anyhow::Result<Value> {
 }
 
 /// A JSON argument: inline, `@file`, or `-` for stdin.
-fn json_arg(flag: &str, text: &str) -> anyhow::Result<Value> {
+pub fn json_arg(flag: &str, text: &str) -> anyhow::Result<Value> {
     let source = if text == "-" {
         read_stdin()?
     } else if let Some(path) = text.strip_prefix('@') {

@@ -7,7 +7,7 @@ use clap::{Args, Subcommand};
 use reqwest::Method;
 use serde_json::{Map, Value, json};
 
-use crate::api::{ListArgs, parse_header, parse_pair};
+use crate::api::{ListArgs, json_arg, parse_header, parse_pair};
 use crate::client::Client;
 
 /// Endpoint settings that `create` and `update` share.
@@ -31,6 +31,14 @@ pub struct EndpointFields {
     /// A label for your own use, `key=value` (repeatable; replaces all metadata on update).
     #[arg(long = "metadata", value_name = "KEY=VALUE", value_parser = parse_pair)]
     metadata: Vec<(String, String)>,
+    /// Deliver only events whose payload matches, a JSON filter such as `{"amount": {"$gte": 100}}`:
+    /// inline, `@file`, or `-` for stdin (see docs/api.md, Payload filters).
+    #[arg(long, value_name = "JSON", value_parser = parse_filter)]
+    payload_filter: Option<Value>,
+}
+
+fn parse_filter(text: &str) -> Result<Value, String> {
+    json_arg("--payload-filter", text).map_err(|e| format!("{e:#}"))
 }
 
 #[derive(Debug, Subcommand)]
@@ -73,6 +81,9 @@ pub enum EndpointCommand {
         /// Remove all metadata.
         #[arg(long, conflicts_with = "metadata")]
         clear_metadata: bool,
+        /// Deliver every payload again (remove the payload filter).
+        #[arg(long, conflicts_with = "payload_filter")]
+        clear_payload_filter: bool,
     },
     /// Delete an endpoint; deliveries still pending to it are dropped.
     Delete {
@@ -123,6 +134,7 @@ pub async fn run(
             clear_retry_schedule,
             clear_headers,
             clear_metadata,
+            clear_payload_filter,
         } => {
             let mut body = fields.into_json(url);
             let clears = [
@@ -131,6 +143,7 @@ pub async fn run(
                 (clear_retry_schedule, "retry_schedule", Value::Null),
                 (clear_headers, "headers", json!({})),
                 (clear_metadata, "metadata", json!({})),
+                (clear_payload_filter, "payload_filter", Value::Null),
             ];
             body.extend(clears.into_iter().filter(|(clear, ..)| *clear).map(|(_, k, v)| (k.to_owned(), v)));
             if body.is_empty() {
@@ -179,6 +192,9 @@ impl EndpointFields {
         if !self.metadata.is_empty() {
             set("metadata", json!(self.metadata.into_iter().collect::<BTreeMap<_, _>>()));
         }
+        if let Some(filter) = self.payload_filter {
+            set("payload_filter", filter);
+        }
         body
     }
 }
@@ -196,11 +212,12 @@ mod tests {
             rate_limit: Some(5),
             retry_schedule: vec!["0s".into(), "1m".into()],
             metadata: vec![],
+            payload_filter: Some(json!({ "amount": { "$gte": 100 } })),
         };
         let body = Value::Object(fields.into_json(Some("https://x.example.com".into())));
         let expected = json!({ "url": "https://x.example.com", "event_types": ["invoice.*"],
                                "headers": { "X-Team": "billing" }, "rate_limit": 5,
-                               "retry_schedule": ["0s", "1m"] });
+                               "retry_schedule": ["0s", "1m"], "payload_filter": { "amount": { "$gte": 100 } } });
         assert_eq!(body, expected);
     }
 }

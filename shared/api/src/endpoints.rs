@@ -30,6 +30,9 @@ pub struct CreateEndpoint {
     pub retry_schedule: Option<Vec<String>>,
     #[serde(default)]
     pub metadata: BTreeMap<String, String>,
+    /// Only events whose payload matches are delivered, e.g. `{"amount": {"$gte": 100}}`.
+    #[serde(default)]
+    pub payload_filter: Option<serde_json::Value>,
 }
 
 fn everything() -> Vec<String> {
@@ -60,6 +63,9 @@ pub struct UpdateEndpoint {
     pub retry_schedule: Option<Option<Vec<String>>>,
     #[serde(default)]
     pub metadata: Option<BTreeMap<String, String>>,
+    /// `null` (or `{}`) removes the filter.
+    #[serde(default, deserialize_with = "nullable")]
+    pub payload_filter: Option<Option<serde_json::Value>>,
 }
 
 impl From<CreateEndpoint> for NewEndpoint {
@@ -73,6 +79,7 @@ impl From<CreateEndpoint> for NewEndpoint {
             rate_limit: request.rate_limit,
             retry_schedule: request.retry_schedule,
             metadata: request.metadata,
+            payload_filter: request.payload_filter,
         }
     }
 }
@@ -88,6 +95,7 @@ impl From<UpdateEndpoint> for EndpointChanges {
             rate_limit: request.rate_limit,
             retry_schedule: request.retry_schedule,
             metadata: request.metadata,
+            payload_filter: request.payload_filter,
         }
     }
 }
@@ -112,6 +120,8 @@ pub struct EndpointView {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_schedule: Option<Vec<String>>,
     pub metadata: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload_filter: Option<serde_json::Value>,
     pub created_at: String,
     pub updated_at: String,
     /// Only in the answer to create: the signing secret (also readable at `…/secret`).
@@ -133,6 +143,7 @@ impl EndpointView {
             rate_limit: endpoint.rate_limit,
             retry_schedule: endpoint.retry_schedule.clone().map(Vec::from),
             metadata: endpoint.metadata.clone(),
+            payload_filter: endpoint.payload_filter.as_ref().map(|f| f.source().clone()),
             created_at: rfc3339(endpoint.created_at_ms),
             updated_at: rfc3339(endpoint.updated_at_ms),
             secret: None,

@@ -13,6 +13,7 @@ pub fn status_of(error: &ServiceError) -> u16 {
         ServiceError::Invalid(_)
         | ServiceError::Field(_)
         | ServiceError::Time(_)
+        | ServiceError::Filter(_)
         | ServiceError::Undecodable(_)
         | ServiceError::InvalidCursor => 400,
         ServiceError::BadUrl(e) if e.is_blocked() => 422,

@@ -10,6 +10,7 @@ use hookline_core::endpoint_rules::{
 use hookline_core::event_types::EventFilter;
 use hookline_core::ids::{EndpointId, TenantId};
 use hookline_core::model::{Endpoint, EndpointSecret};
+use hookline_core::payload_filter::{PayloadFilter, is_everything};
 use hookline_core::signing::Secret;
 
 use crate::app::App;
@@ -39,6 +40,8 @@ pub struct NewEndpoint {
     /// The endpoint's own retry schedule, e.g. `["0s", "1m", "1h"]`; the deployment's when absent.
     pub retry_schedule: Option<Vec<String>>,
     pub metadata: BTreeMap<String, String>,
+    /// A payload filter (see `hookline_core::payload_filter`); `{}` or `None` for every payload.
+    pub payload_filter: Option<serde_json::Value>,
 }
 
 /// What to change about an endpoint: `None` leaves a field as it is; `Some(None)` clears it.
@@ -52,6 +55,7 @@ pub struct EndpointChanges {
     pub rate_limit: Option<Option<u32>>,
     pub retry_schedule: Option<Option<Vec<String>>>,
     pub metadata: Option<BTreeMap<String, String>>,
+    pub payload_filter: Option<Option<serde_json::Value>>,
 }
 
 /// The secrets an endpoint signs with now: the newest, and older ones until their grace period ends.
@@ -92,6 +96,7 @@ impl<P: Ports> App<P> {
         endpoint.rate_limit = request.rate_limit;
         endpoint.retry_schedule = retry_schedule;
         endpoint.metadata = request.metadata;
+        endpoint.payload_filter = checked_payload_filter(request.payload_filter)?;
         self.store.put_endpoint(&endpoint).await?;
         info!(tenant_id = %tenant, endpoint_id = %endpoint.id, "endpoint created");
         Ok(endpoint)
@@ -138,6 +143,7 @@ impl<P: Ports> App<P> {
             checked_metadata(metadata)?;
         }
         let headers = request.headers.clone().map(checked_headers).transpose()?;
+        let payload_filter = request.payload_filter.clone().map(checked_payload_filter).transpose()?;
         let retry_schedule = match request.retry_schedule.clone() {
             Some(Some(delays)) => Some(Some(checked_retry_schedule(delays, self.settings.max_attempts)?)),
             Some(None) => Some(None),
@@ -172,6 +178,9 @@ impl<P: Ports> App<P> {
                 }
                 if let Some(metadata) = &request.metadata {
                     endpoint.metadata.clone_from(metadata);
+                }
+                if let Some(payload_filter) = &payload_filter {
+                    endpoint.payload_filter.clone_from(payload_filter);
                 }
             })
             .await?;
@@ -289,4 +298,13 @@ where
     let not_found = || ServiceError::not_found("endpoint", id);
     let endpoint_id = EndpointId::parse(id).map_err(|_| not_found())?;
     store.get_endpoint(tenant, &endpoint_id).await?.ok_or_else(not_found)
+}
+
+/// A filter as written, checked; `{}` is no filter (every payload passes).
+fn checked_payload_filter(filter: Option<serde_json::Value>) -> Result<Option<PayloadFilter>, ServiceError> {
+    match filter {
+        None => Ok(None),
+        Some(value) if is_everything(&value) => Ok(None),
+        Some(value) => Ok(Some(PayloadFilter::parse(value)?)),
+    }
 }

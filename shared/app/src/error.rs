@@ -4,6 +4,7 @@
 use hookline_core::address_policy::UrlError;
 use hookline_core::endpoint_rules::FieldError;
 use hookline_core::ids::IdError;
+use hookline_core::payload_filter::FilterError;
 use hookline_core::portal::PortalError;
 use hookline_core::time::TimeError;
 
@@ -47,6 +48,8 @@ pub enum ServiceError {
     InvalidTenantId(#[source] IdError),
     #[error(transparent)]
     Portal(#[from] PortalError),
+    #[error(transparent)]
+    Filter(#[from] FilterError),
     #[error(
         "tenant `{0}` was deleted; its data is kept until it expires, and its id cannot be reused until then"
     )]
@@ -85,6 +88,7 @@ impl ServiceError {
             Self::Portal(PortalError::UnknownCapability(_)) => "unknown_capability",
             Self::Portal(PortalError::ExpiresIn) => "invalid_expires_in",
             Self::TenantDeleted(_) => "tenant_deleted",
+            Self::Filter(_) => "invalid_filter",
             Self::Store(_) => "storage_unavailable",
             Self::Queue(_) => "queue_unavailable",
         }

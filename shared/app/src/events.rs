@@ -130,6 +130,8 @@ impl<P: Ports> App<P> {
         let request_hash =
             hex_sha256(&serde_json::to_vec(&(&event.event_type, &event.payload)).unwrap_or_default());
         let now_ms = self.clock.now_ms();
+        // A message no endpoint's filters pass is still stored, with no deliveries: the log shows it.
+        let endpoint_ids = fan_out.subscribers(&event_type, &event.payload);
         let envelope = serde_json::json!({
             "type": event_type.as_str(),
             "timestamp": rfc3339(now_ms),
@@ -138,7 +140,7 @@ impl<P: Ports> App<P> {
         let fresh = Message {
             id,
             tenant_id: tenant.id.clone(),
-            endpoint_ids: fan_out.subscribers(&event_type),
+            endpoint_ids,
             event_type,
             body: envelope.to_string(),
             request_hash,
@@ -168,10 +170,11 @@ impl FanOut {
         })
     }
 
-    fn subscribers(&self, event_type: &EventType) -> Vec<EndpointId> {
+    fn subscribers(&self, event_type: &EventType, payload: &serde_json::Value) -> Vec<EndpointId> {
         self.endpoints
             .iter()
             .filter(|endpoint| endpoint.enabled && endpoint.filter.matches(event_type))
+            .filter(|endpoint| endpoint.payload_filter.as_ref().is_none_or(|f| f.matches(payload)))
             .map(|endpoint| endpoint.id.clone())
             .collect()
     }

@@ -148,18 +148,19 @@ impl Redrive {
                 let (Some(body), Some(receipt)) = (message.body(), message.receipt_handle()) else {
                     continue;
                 };
-                let belongs =
-                    DeliveryTask::decode(body).is_ok_and(|task| tenant.is_none_or(|t| *t == task.tenant_id));
-                if !belongs {
+                let task = DeliveryTask::decode(body).ok();
+                let belongs = task.as_ref().is_some_and(|task| tenant.is_none_or(|t| *t == task.tenant_id));
+                let (Some(task), true) = (task, belongs) else {
                     // Hidden while this copy runs, so it is not received again; given back at the end.
                     outcome.skipped += 1;
                     passed_over.push(receipt.to_owned());
                     continue;
-                }
+                };
                 self.client
                     .send_message()
                     .queue_url(&self.queue_url)
                     .message_body(body)
+                    .message_group_id(DeliveryTask::from(task.clone()).fair_queue_key())
                     .send()
                     .await
                     .map_err(sqs_error("SendMessage"))?;

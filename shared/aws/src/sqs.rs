@@ -14,21 +14,34 @@ const BATCH_LIMIT: usize = 10;
 /// ...and at most 1 MiB in all (as for one message).
 const BATCH_BYTES: usize = hookline_core::limits::SQS_MESSAGE_BYTES;
 
+/// One message to send: the encoded task, and its fair-queue key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Outgoing {
+    body: String,
+    group: String,
+}
+
+impl Outgoing {
+    fn of(task: &DeliveryTask) -> Self {
+        Self { body: task.encode(), group: task.fair_queue_key() }
+    }
+}
+
 /// Splits encoded tasks into batches SQS accepts: at most ten, and at most 1 MiB together.
-fn batches(encoded: Vec<String>) -> Vec<Vec<String>> {
-    let mut batches: Vec<Vec<String>> = vec![];
+fn batches(encoded: Vec<Outgoing>) -> Vec<Vec<Outgoing>> {
+    let mut batches: Vec<Vec<Outgoing>> = vec![];
     let mut bytes = 0;
-    for body in encoded {
-        let fits = batches
-            .last()
-            .is_some_and(|batch| batch.len() < BATCH_LIMIT && bytes + body.len() <= BATCH_BYTES);
+    for message in encoded {
+        let size = message.body.len();
+        let fits =
+            batches.last().is_some_and(|batch| batch.len() < BATCH_LIMIT && bytes + size <= BATCH_BYTES);
         if !fits {
             batches.push(vec![]);
             bytes = 0;
         }
-        bytes += body.len();
+        bytes += size;
         if let Some(batch) = batches.last_mut() {
-            batch.push(body);
+            batch.push(message);
         }
     }
     batches
@@ -54,15 +67,21 @@ impl SqsQueue {
     }
 
     /// Sends one chunk; entries SQS refuses are sent once more (they are often throttling), then reported.
-    async fn send_chunk(&self, chunk: Vec<String>) -> Result<(), QueueError> {
+    async fn send_chunk(&self, chunk: Vec<Outgoing>) -> Result<(), QueueError> {
         let total = chunk.len();
-        let mut pending: Vec<(String, String)> =
-            chunk.into_iter().enumerate().map(|(i, body)| (i.to_string(), body)).collect();
+        let mut pending: Vec<(String, Outgoing)> =
+            chunk.into_iter().enumerate().map(|(i, message)| (i.to_string(), message)).collect();
         let mut last_failure = None;
         for _ in 0..2 {
             let entries = pending
                 .iter()
-                .map(|(id, body)| SendMessageBatchRequestEntry::builder().id(id).message_body(body).build())
+                .map(|(id, message)| {
+                    SendMessageBatchRequestEntry::builder()
+                        .id(id)
+                        .message_body(&message.body)
+                        .message_group_id(&message.group)
+                        .build()
+                })
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|e| QueueError::Sqs { operation: "SendMessageBatch", source: Box::new(e) })?;
             let output = self
@@ -88,7 +107,7 @@ impl SqsQueue {
 
 impl DeliveryQueue for SqsQueue {
     async fn enqueue(&self, tasks: &[DeliveryTask]) -> Result<(), QueueError> {
-        let encoded = tasks.iter().map(DeliveryTask::encode).collect();
+        let encoded = tasks.iter().map(Outgoing::of).collect();
         let sends = batches(encoded).into_iter().map(|chunk| self.send_chunk(chunk));
         futures::future::try_join_all(sends).await?;
         Ok(())
@@ -111,10 +130,12 @@ impl DeliveryQueue for SqsQueue {
     async fn requeue(&self, task: &Deliver, delay: Duration) -> Result<(), QueueError> {
         // Rounded up: SQS counts whole seconds, and a throttled delivery must not come back early.
         let seconds = delay.min(MAX_SEND_DELAY).as_millis().div_ceil(1000);
+        let message = Outgoing::of(&DeliveryTask::from(task.clone()));
         self.client
             .send_message()
             .queue_url(&self.queue_url)
-            .message_body(DeliveryTask::from(task.clone()).encode())
+            .message_body(message.body)
+            .message_group_id(message.group)
             .delay_seconds(i32::try_from(seconds).unwrap_or(0))
             .send()
             .await
@@ -129,9 +150,10 @@ mod tests {
 
     #[test]
     fn batches_hold_at_most_ten_tasks_and_one_mebibyte() {
-        let small = |n: usize| vec!["x".repeat(100); n];
+        let message = |size: usize| Outgoing { body: "x".repeat(size), group: "t/ep_1".into() };
+        let small = |n: usize| vec![message(100); n];
         assert_eq!(batches(small(25)).iter().map(Vec::len).collect::<Vec<_>>(), vec![10, 10, 5]);
-        let large = vec!["x".repeat(400 * 1024); 5];
+        let large = vec![message(400 * 1024); 5];
         assert_eq!(batches(large).iter().map(Vec::len).collect::<Vec<_>>(), vec![2, 2, 1]);
         assert!(batches(vec![]).is_empty());
     }

@@ -13,6 +13,7 @@ pub mod event_types;
 pub mod ids;
 pub mod limits;
 pub mod model;
+pub mod payload_filter;
 pub mod portal;
 pub mod retry;
 pub mod signing;

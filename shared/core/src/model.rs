@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::event_types::{EventFilter, EventType};
 use crate::ids::{AttemptId, EndpointId, MessageId, TenantId};
+use crate::payload_filter::PayloadFilter;
 use crate::retry::RetrySchedule;
 use crate::signing::Secret;
 
@@ -71,6 +72,9 @@ pub struct Endpoint {
     pub disabled_reason: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// Only events whose payload matches are delivered (beside the event-type filter).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload_filter: Option<PayloadFilter>,
     /// Extra headers sent with every delivery (reserved and hop-by-hop names are refused on write).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub headers: BTreeMap<String, String>,
@@ -129,6 +133,7 @@ impl Endpoint {
             secrets: vec![EndpointSecret { secret, expires_at_ms: None }],
             enabled: true,
             disabled_reason: None,
+            payload_filter: None,
             description: None,
             headers: BTreeMap::new(),
             rate_limit: None,

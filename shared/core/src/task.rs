@@ -77,6 +77,17 @@ impl From<Deliver> for DeliveryTask {
 pub struct TaskDecodeError(#[from] serde_json::Error);
 
 impl DeliveryTask {
+    /// The SQS fair-queue key (`MessageGroupId` on the standard delivery queue): the endpoint, named with
+    /// its tenant. A slow endpoint's backlog then makes only its own group "noisy", so SQS keeps serving
+    /// every other endpoint's messages first, the same tenant's other endpoints included.
+    pub fn fair_queue_key(&self) -> String {
+        let (tenant, endpoint) = match self {
+            Self::DeliverV1(task) => (&task.tenant_id, &task.endpoint_id),
+            Self::DeliverV2(task) => (&task.tenant_id, &task.endpoint_id),
+        };
+        format!("{tenant}/{endpoint}")
+    }
+
     /// Decodes any version and upgrades it to the current one.
     pub fn decode(text: &str) -> Result<Deliver, TaskDecodeError> {
         Ok(match serde_json::from_str(text)? {
@@ -143,5 +154,13 @@ mod tests {
         ] {
             assert!(DeliveryTask::decode(wire).is_err(), "{wire}");
         }
+    }
+
+    #[test]
+    fn the_fair_queue_key_is_the_endpoint_with_its_tenant() {
+        assert_eq!(
+            DeliveryTask::from(task()).fair_queue_key(),
+            format!("{}/{}", task().tenant_id, task().endpoint_id)
+        );
     }
 }

@@ -82,3 +82,28 @@ async fn endpoint_schedules_longer_than_the_deployments_and_names_resolving_to_p
     assert_eq!((answer.status, answer.code()), (422, Some("url_not_allowed")), "{:?}", answer.body);
     assert!(answer.body["error"]["message"].as_str().unwrap().contains("10.20.30.40"));
 }
+
+/// SQS fair queues: every delivery task carries its endpoint (with its tenant) as `MessageGroupId`, so a
+/// slow endpoint's backlog is one noisy group. moto stores the key but does not model the fairness; what
+/// AWS does with it is in docs/operating.md.
+#[tokio::test]
+async fn every_delivery_task_carries_its_endpoint_as_the_fair_queue_key() {
+    use aws_sdk_sqs::types::MessageSystemAttributeName;
+    let stack = Stack::new(&[]).await.unwrap();
+    let receiver = receiver(Behaviour::default()).await;
+    let endpoint = subscribe(&stack, &receiver, json!({})).await;
+    send_event(&stack, 1).await;
+    let received = stack
+        .sqs()
+        .receive_message()
+        .queue_url(&stack.config.delivery_queue_url)
+        .message_system_attribute_names(MessageSystemAttributeName::MessageGroupId)
+        .visibility_timeout(0)
+        .send()
+        .await
+        .unwrap();
+    let message = received.messages().first().expect("the delivery task is queued");
+    let group = message.attributes().and_then(|a| a.get(&MessageSystemAttributeName::MessageGroupId));
+    let expected = format!("{}/{}", stack.tenant.id, endpoint["id"].as_str().unwrap());
+    assert_eq!(group.map(String::as_str), Some(expected.as_str()));
+}

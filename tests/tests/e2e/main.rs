@@ -9,6 +9,7 @@ mod cli;
 mod dns_pinning;
 mod fairness;
 mod faults;
+mod filters;
 mod limits;
 mod pipeline;
 mod platform;

@@ -19,6 +19,7 @@ pub struct Fields {
     pub headers: String,
     pub rate_limit: String,
     pub retry_schedule: String,
+    pub payload_filter: String,
     pub enabled: bool,
 }
 
@@ -35,6 +36,7 @@ impl FieldError {
         let words = error.message.to_ascii_lowercase();
         let field = match error.code {
             "invalid_url" | "url_not_allowed" => Some("url"),
+            "invalid_filter" => Some("payload_filter"),
             _ if words.contains("header") => Some("headers"),
             _ if words.contains("rate") => Some("rate_limit"),
             _ if words.contains("retry") || words.contains("schedule") || words.contains("delay") => {
@@ -68,6 +70,7 @@ impl Fields {
             headers: view.headers.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join("\n"),
             rate_limit: view.rate_limit.map(|r| r.to_string()).unwrap_or_default(),
             retry_schedule: view.retry_schedule.clone().unwrap_or_default().join(", "),
+            payload_filter: view.payload_filter.as_ref().map(ToString::to_string).unwrap_or_default(),
             enabled: view.enabled,
         }
     }
@@ -81,6 +84,7 @@ impl Fields {
             headers: form.get("headers").unwrap_or_default().to_owned(),
             rate_limit: form.get("rate_limit").unwrap_or_default().to_owned(),
             retry_schedule: form.get("retry_schedule").unwrap_or_default().to_owned(),
+            payload_filter: form.get("payload_filter").unwrap_or_default().to_owned(),
             enabled: form.checked("enabled"),
         }
     }
@@ -113,6 +117,16 @@ impl Fields {
         })
     }
 
+    fn payload_filter(&self) -> Result<Option<serde_json::Value>, FieldError> {
+        if self.payload_filter.is_empty() {
+            return Ok(None);
+        }
+        serde_json::from_str(&self.payload_filter).map(Some).map_err(|e| FieldError {
+            field: Some("payload_filter"),
+            message: format!("the payload filter is not JSON: {e}"),
+        })
+    }
+
     fn schedule(&self) -> Option<Vec<String>> {
         let delays = list(&self.retry_schedule);
         (!delays.is_empty()).then_some(delays)
@@ -128,6 +142,7 @@ impl Fields {
             rate_limit: self.rate_limit()?,
             retry_schedule: self.schedule(),
             metadata: BTreeMap::new(),
+            payload_filter: self.payload_filter()?,
         })
     }
 
@@ -141,6 +156,7 @@ impl Fields {
             rate_limit: Some(self.rate_limit()?),
             retry_schedule: Some(self.schedule()),
             metadata: None,
+            payload_filter: Some(self.payload_filter()?),
         })
     }
 }
@@ -235,6 +251,15 @@ pub fn render(
         "Delays before each attempt, e.g. ‘0s, 1m, 10m, 1h’; empty for the default.",
         error_at("retry_schedule"),
     );
+    html.raw("<div class=\"field\"><label for=\"payload_filter\">Payload filter (JSON)</label>");
+    html.raw(
+        "<textarea id=\"payload_filter\" name=\"payload_filter\" aria-describedby=\"payload_filter-hint\">",
+    );
+    html.text(&fields.payload_filter).raw("</textarea><p class=\"hint\" id=\"payload_filter-hint\">");
+    html.text("Only events whose payload matches, e.g. {\"amount\": {\"$gte\": 100}, \"customer.tier\": \"gold\"}. Operators: $eq $neq $in $nin $gt $gte $lt $lte $exists $startsWith, combined with $and $or $not. Empty: every payload.");
+    html.raw("</p>");
+    field_error(html, error_at("payload_filter"));
+    html.raw("</div>");
     if editing {
         let checked = if fields.enabled { " checked" } else { "" };
         html.raw("<p><label><input type=\"checkbox\" name=\"enabled\" value=\"on\"")

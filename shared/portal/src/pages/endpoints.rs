@@ -168,9 +168,11 @@ async fn page<P: Ports>(
         .text(&endpoint.url)
         .raw("</dd><dt>Id</dt><dd><code>")
         .text(endpoint.id.as_str());
-    html.raw("</code></dd><dt>Event types</dt><dd>")
-        .text(&endpoint.event_types.join(", "))
-        .raw("</dd><dt>Status</dt><dd>");
+    html.raw("</code></dd><dt>Event types</dt><dd>").text(&endpoint.event_types.join(", ")).raw("</dd>");
+    if let Some(filter) = &endpoint.payload_filter {
+        html.raw("<dt>Payload filter</dt><dd><code>").text(&filter.to_string()).raw("</code></dd>");
+    }
+    html.raw("<dt>Status</dt><dd>");
     match (&endpoint.disabled_reason, &endpoint.failing_since, endpoint.enabled) {
         (reason, _, false) => {
             html.raw("<span class=\"bad\">Disabled</span> ").text(reason.as_deref().unwrap_or(""))

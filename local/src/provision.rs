@@ -69,6 +69,10 @@ impl Template {
             .collect()
     }
 
+    fn condition(&self, name: &str) -> Option<&Yaml> {
+        self.root.get("Conditions")?.get(name)
+    }
+
     fn is_parameter(&self, name: &str) -> bool {
         self.root.get("Parameters").and_then(|p| p.get(name)).is_some()
     }

@@ -87,6 +87,7 @@ async fn serve<P: Ports>(
             Operation::ExchangePortalLink => {
                 Reply::json(200, &op::exchange_portal_link(app, api::decode(body()?)?).await?)
             }
+            Operation::GetSourceIps => Reply::json(200, &op::get_source_ips(app)),
             _ => Reply {
                 status: 200,
                 body: OPENAPI.to_owned(),

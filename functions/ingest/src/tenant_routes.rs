@@ -109,6 +109,7 @@ pub(crate) async fn serve<P: Ports>(
         Operation::ProbeEndpoint => Reply::json(200, &op::probe_endpoint(app, t, id).await?),
         // Routed elsewhere by scope: public and platform routes never reach a tenant.
         Operation::GetOpenApi
+        | Operation::GetSourceIps
         | Operation::ExchangePortalLink
         | Operation::PutTenant
         | Operation::GetTenantById

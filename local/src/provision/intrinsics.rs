@@ -16,8 +16,8 @@ pub(super) struct NotYetMade(pub(super) String);
 
 /// Evaluates the intrinsic functions the template uses, the way CloudFormation would, against the
 /// parameters (defaults, or `overrides`) and what was provisioned: `Ref`, `Fn::GetAtt`, `Fn::Sub`,
-/// `Fn::Split`, `Fn::Join`, `Fn::Select` and `Fn::Length` (the last from AWS::LanguageExtensions), in
-/// their short (`!Sub`) and long (`Fn::Sub:`) forms.
+/// `Fn::Split`, `Fn::Join`, `Fn::Select`, `Fn::Length` (the last from AWS::LanguageExtensions) and `Fn::If`
+/// over the template's conditions, in their short (`!Sub`) and long (`Fn::Sub:`) forms.
 pub(super) struct Resolver<'a> {
     pub(super) template: &'a Template,
     pub(super) overrides: &'a BTreeMap<String, String>,
@@ -110,6 +110,18 @@ impl Resolver<'_> {
                 items.get(index).cloned().ok_or_else(|| anyhow!("Fn::Select: no item {index}"))
             }
             "Length" => Ok(Json::from(list_of(self.resolve(argument)?)?.len())),
+            // Only the branch the condition picks is resolved, as CloudFormation does: the other may name
+            // a resource that is not made here (the static-IP VPC's addresses, say).
+            "If" => match argument {
+                Yaml::Sequence(parts) => match parts.as_slice() {
+                    [Yaml::String(condition), when_true, when_false] => {
+                        let branch = if self.condition(condition)? { when_true } else { when_false };
+                        self.resolve(branch)
+                    }
+                    _ => bail!("Fn::If takes [ConditionName, value if true, value if false]"),
+                },
+                _ => bail!("Fn::If takes [ConditionName, value if true, value if false]"),
+            },
             other => bail!("the local provisioner cannot resolve Fn::{other} (or !{other})"),
         }
     }
@@ -141,6 +153,53 @@ impl Resolver<'_> {
         }
         out.push_str(rest);
         Ok(out)
+    }
+
+    /// A named condition of the template's `Conditions`, evaluated.
+    fn condition(&self, name: &str) -> anyhow::Result<bool> {
+        let definition =
+            self.template.condition(name).ok_or_else(|| anyhow!("the template has no condition {name}"))?;
+        self.truth(definition)
+    }
+
+    /// `Fn::Equals`, `Fn::Not`, `Fn::And`, `Fn::Or` and `Condition`, the condition functions.
+    fn truth(&self, value: &Yaml) -> anyhow::Result<bool> {
+        let (function, argument) = match value {
+            Yaml::Tagged(tagged) => {
+                let tag = tagged.tag.to_string();
+                let function = tag.trim_start_matches('!').trim_start_matches("Fn::").to_owned();
+                (function, &tagged.value)
+            }
+            Yaml::Mapping(map) if map.len() == 1 => {
+                let (key, argument) = map.iter().next().ok_or_else(|| anyhow!("an empty condition"))?;
+                let key = key.as_str().ok_or_else(|| anyhow!("a condition function is named by a string"))?;
+                (key.trim_start_matches("Fn::").to_owned(), argument)
+            }
+            _ => bail!("a condition is Fn::Equals, Fn::Not, Fn::And, Fn::Or or Condition"),
+        };
+        let each = |argument: &Yaml| -> anyhow::Result<Vec<bool>> {
+            argument
+                .as_sequence()
+                .ok_or_else(|| anyhow!("Fn::{function} takes a list"))?
+                .iter()
+                .map(|c| self.truth(c))
+                .collect()
+        };
+        match function.as_str() {
+            "Equals" => {
+                let [a, b] = two_arguments("Equals", argument)?;
+                Ok(text_of(&self.resolve(a)?)? == text_of(&self.resolve(b)?)?)
+            }
+            "Not" => {
+                Ok(!each(argument)?.first().copied().ok_or_else(|| anyhow!("Fn::Not takes [condition]"))?)
+            }
+            "And" => Ok(each(argument)?.iter().all(|b| *b)),
+            "Or" => Ok(each(argument)?.iter().any(|b| *b)),
+            "Condition" => {
+                self.condition(argument.as_str().ok_or_else(|| anyhow!("Condition names a condition"))?)
+            }
+            other => bail!("the local provisioner cannot evaluate the condition function {other}"),
+        }
     }
 
     fn reference(&self, name: &str) -> anyhow::Result<String> {

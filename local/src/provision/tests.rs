@@ -192,3 +192,37 @@ fn the_templates_largest_event_and_message_size_are_the_ones_the_code_derives() 
         assert_eq!(size, Some(sqs), "{queue}");
     }
 }
+
+const CONDITIONAL: &str = r#"
+Parameters:
+  Static:
+    Type: String
+    Default: "false"
+Conditions:
+  UseStatic: !Equals [!Ref Static, "true"]
+  NotStatic: !Not [!Condition UseStatic]
+  Both: {"Fn::And": [!Condition UseStatic, !Equals [a, a]]}
+Resources:
+  Address:
+    Type: AWS::EC2::EIP
+  Thing:
+    Type: Custom::Thing
+    Properties:
+      Ips: !If [UseStatic, !Ref Address, ""]
+      Opposite: !If [NotStatic, "public", "static"]
+      Long: {"Fn::If": [Both, yes, no]}
+"#;
+
+#[test]
+fn if_resolves_only_the_branch_its_condition_picks() {
+    let off = resolve_snippet(CONDITIONAL, "Thing", &[]).unwrap();
+    assert_eq!(
+        (off["Ips"].clone(), off["Opposite"].clone(), off["Long"].clone()),
+        (json!(""), json!("public"), json!("no"))
+    );
+    let on = resolve_snippet(CONDITIONAL, "Thing", &[("Static", "true")]);
+    assert!(
+        on.unwrap_err().to_string().contains("Address"),
+        "the chosen branch names an EIP not made locally"
+    );
+}

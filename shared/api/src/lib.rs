@@ -23,7 +23,7 @@ pub use messages::{
     RecoverEndpoint, Recovered, ResendMessage, Resent, TestEventSent,
 };
 pub use portal::{CreatePortalSession, ExchangePortalLink, PortalLinkView, PortalSessionView};
-pub use tenancy::{ApiKeyView, CreateApiKey, PutTenantRequest, TenantView, UpdateTenant};
+pub use tenancy::{ApiKeyView, CreateApiKey, PutTenantRequest, SourceIpsView, TenantView, UpdateTenant};
 
 /// The served OpenAPI document: `openapi/openapi.yaml` with the routes that act for a tenant also listed
 /// under `/v1/tenants/{tenant_id}` (see `build.rs`).

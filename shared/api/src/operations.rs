@@ -12,7 +12,7 @@ use crate::{
     CreateEventType, CreatePortalSession, EndpointView, EventAccepted, EventTypeView, ExchangePortalLink,
     ListPage, MessageDetail, MessageSummary, PortalLinkView, PortalSessionView, ProbeReportView,
     PutTenantRequest, RecoverEndpoint, Recovered, ResendMessage, Resent, RotateSecret, SecretView,
-    TenantView, TestEventSent, UpdateEndpoint, UpdateTenant, cursor_param,
+    SourceIpsView, TenantView, TestEventSent, UpdateEndpoint, UpdateTenant, cursor_param,
 };
 
 /// A tenant as `PUT` left it, and whether it was created (201) or updated (200).
@@ -64,6 +64,12 @@ pub async fn exchange_portal_link<P: Ports>(
     request: ExchangePortalLink,
 ) -> Result<PortalSessionView, ApiError> {
     Ok(PortalSessionView::of(&app.exchange_portal_link(&request.token).await?))
+}
+
+/// Where webhooks come from, for receivers that allowlist senders.
+pub fn get_source_ips<P: Ports>(app: &App<P>) -> SourceIpsView {
+    let ips = &app.settings().source_ips;
+    SourceIpsView { fixed: !ips.is_empty(), source_ips: ips.iter().map(ToString::to_string).collect() }
 }
 
 pub fn get_tenant<P: Ports>(app: &App<P>, tenant: &Tenant) -> TenantView {

@@ -12,6 +12,7 @@ use crate::ApiError;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Operation {
     GetOpenApi,
+    GetSourceIps,
     PutTenant,
     GetTenantById,
     ListTenants,
@@ -96,6 +97,7 @@ const KEY: Scope = Scope::Tenant(Need::Key);
 
 routes! {
     GET "/v1/openapi.yaml" "getOpenApi" => GetOpenApi, Scope::Public;
+    GET "/v1/source-ips" "getSourceIps" => GetSourceIps, Scope::Public;
     PUT "/v1/tenants/{tenant_id}" "putTenant" => PutTenant, Scope::Platform;
     GET "/v1/tenants/{tenant_id}" "getTenantById" => GetTenantById, Scope::Platform;
     GET "/v1/tenants" "listTenants" => ListTenants, Scope::Platform;

@@ -109,3 +109,12 @@ impl ApiKeyView {
         Self { key: Some(issued.token.expose().to_owned()), ..Self::of(&issued.key) }
     }
 }
+
+/// `GET /v1/source-ips`: the addresses webhooks are sent from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceIpsView {
+    /// Whether deliveries leave from fixed addresses (the deployment's StaticSourceIps opt-in).
+    pub fixed: bool,
+    /// Those addresses; empty when not fixed (then any AWS address of the region may send).
+    pub source_ips: Vec<String>,
+}

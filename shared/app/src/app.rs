@@ -22,6 +22,8 @@ pub struct AppSettings {
     pub metrics: Metrics,
     /// Where portal links point, if not at the API's own `/portal/` (ends in `/`).
     pub portal_url: Option<String>,
+    /// The fixed addresses webhooks are sent from (the StaticSourceIps opt-in); empty when not fixed.
+    pub source_ips: Vec<std::net::IpAddr>,
 }
 
 /// Everything the API's operations need.

@@ -48,6 +48,8 @@ pub struct Config {
     /// Where portal links point when the portal is not reached through the API's own address (a custom
     /// domain in front of API Gateway, say). Ends in `/`.
     pub portal_url: Option<String>,
+    /// `HOOKLINE_SOURCE_IPS`: the NAT gateways' Elastic IPs when deliveries leave from fixed addresses.
+    pub source_ips: Vec<std::net::IpAddr>,
 }
 
 impl Config {
@@ -68,6 +70,16 @@ impl Config {
             },
             max_body_bytes: max_body_bytes(optional("HOOKLINE_MAX_BODY_BYTES"))?,
             max_receive_count: 0,
+            source_ips: optional("HOOKLINE_SOURCE_IPS")
+                .unwrap_or_default()
+                .split(',')
+                .map(str::trim)
+                .filter(|ip| !ip.is_empty())
+                .map(|ip| {
+                    ip.parse()
+                        .map_err(|_| invalid("HOOKLINE_SOURCE_IPS", format!("`{ip}` is not an IP address")))
+                })
+                .collect::<Result<_, _>>()?,
             portal_url: optional("HOOKLINE_PORTAL_URL")
                 .map(|url| if url.ends_with('/') { url } else { format!("{url}/") }),
             allow_http: flag(optional("HOOKLINE_ALLOW_HTTP"), "HOOKLINE_ALLOW_HTTP")?,
@@ -139,6 +151,7 @@ impl Config {
             default_rate_limit: self.ingest_rate_limit.max(1),
             max_body_bytes: self.max_body_bytes,
             portal_url: self.portal_url.clone(),
+            source_ips: self.source_ips.clone(),
         }
     }
 
@@ -240,6 +253,16 @@ mod tests {
         assert_eq!(config.max_body_bytes, 262_144);
         assert!(!config.allow_http);
         assert!(!config.policy.permits("127.0.0.1".parse().unwrap()));
+    }
+
+    #[test]
+    fn the_source_ips_are_read_as_addresses_and_empty_means_not_fixed() {
+        assert!(config(&REQUIRED).unwrap().source_ips.is_empty());
+        let vars = [REQUIRED[0], REQUIRED[1], ("HOOKLINE_SOURCE_IPS", "203.0.113.10, 2001:db8::1")];
+        let ips: Vec<String> = config(&vars).unwrap().source_ips.iter().map(ToString::to_string).collect();
+        assert_eq!(ips, vec!["203.0.113.10", "2001:db8::1"]);
+        let bad = [REQUIRED[0], REQUIRED[1], ("HOOKLINE_SOURCE_IPS", "nat-gateway")];
+        assert!(matches!(config(&bad), Err(ConfigError::Invalid { name: "HOOKLINE_SOURCE_IPS", .. })));
     }
 
     #[test]

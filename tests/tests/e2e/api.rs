@@ -316,3 +316,11 @@ async fn an_endpoints_custom_headers_reach_the_receiver_beside_the_signature() {
     assert_eq!(got.header("x-team"), Some("billing"));
     assert!(got.header("webhook-signature").is_some());
 }
+
+#[tokio::test]
+async fn receivers_read_the_source_addresses_without_a_key() {
+    let stack = Stack::new(&[]).await.unwrap();
+    let answer = stack.call("GET", "/v1/source-ips", None, &[], "").await;
+    assert_eq!(answer.status, 200);
+    assert_eq!(answer.body, json!({ "fixed": false, "source_ips": [] }), "StaticSourceIps is off by default");
+}

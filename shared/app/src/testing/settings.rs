@@ -29,6 +29,7 @@ pub fn app_settings() -> AppSettings {
         max_body_bytes: 1024,
         metrics: RecordedMetrics::default().metrics(),
         portal_url: None,
+        source_ips: Vec::new(),
     }
 }
 

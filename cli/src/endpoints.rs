@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use anyhow::bail;
+use anyhow::{Context as _, bail};
 use clap::{Args, Subcommand};
 use reqwest::Method;
 use serde_json::{Map, Value, json};
@@ -35,6 +35,22 @@ pub struct EndpointFields {
     /// inline, `@file`, or `-` for stdin (see docs/api.md, Payload filters).
     #[arg(long, value_name = "JSON", value_parser = parse_filter)]
     payload_filter: Option<Value>,
+    /// Send `Authorization: Basic …` with every delivery: `user:password` (`-` reads it from stdin).
+    #[arg(long, value_name = "USER:PASSWORD", conflicts_with = "bearer_token")]
+    basic_auth: Option<String>,
+    /// Send `Authorization: Bearer <token>` with every delivery (`-` reads it from stdin).
+    #[arg(long, value_name = "TOKEN")]
+    bearer_token: Option<String>,
+}
+
+/// A credential given inline, or `-` to read it from stdin (keeps it out of the shell history).
+fn secret_arg(text: String) -> anyhow::Result<String> {
+    if text != "-" {
+        return Ok(text);
+    }
+    let mut read = String::new();
+    std::io::Read::read_to_string(&mut std::io::stdin(), &mut read).context("reading stdin")?;
+    Ok(read.trim().to_owned())
 }
 
 fn parse_filter(text: &str) -> Result<Value, String> {
@@ -84,6 +100,9 @@ pub enum EndpointCommand {
         /// Deliver every payload again (remove the payload filter).
         #[arg(long, conflicts_with = "payload_filter")]
         clear_payload_filter: bool,
+        /// Send no Authorization header any more.
+        #[arg(long, conflicts_with_all = ["basic_auth", "bearer_token"])]
+        clear_auth: bool,
     },
     /// Delete an endpoint; deliveries still pending to it are dropped.
     Delete {
@@ -113,7 +132,7 @@ pub async fn run(
     };
     let reply = match command {
         EndpointCommand::Create { url, fields, disabled } => {
-            let mut body = fields.into_json(Some(url));
+            let mut body = fields.into_json(Some(url))?;
             if disabled {
                 body.insert("enabled".into(), json!(false));
             }
@@ -135,8 +154,9 @@ pub async fn run(
             clear_headers,
             clear_metadata,
             clear_payload_filter,
+            clear_auth,
         } => {
-            let mut body = fields.into_json(url);
+            let mut body = fields.into_json(url)?;
             let clears = [
                 (clear_description, "description", Value::Null),
                 (clear_rate_limit, "rate_limit", Value::Null),
@@ -144,6 +164,7 @@ pub async fn run(
                 (clear_headers, "headers", json!({})),
                 (clear_metadata, "metadata", json!({})),
                 (clear_payload_filter, "payload_filter", Value::Null),
+                (clear_auth, "auth", Value::Null),
             ];
             body.extend(clears.into_iter().filter(|(clear, ..)| *clear).map(|(_, k, v)| (k.to_owned(), v)));
             if body.is_empty() {
@@ -166,7 +187,7 @@ pub async fn run(
 
 impl EndpointFields {
     /// The fields given, as the API's JSON names; absent ones are left out.
-    fn into_json(self, url: Option<String>) -> Map<String, Value> {
+    fn into_json(self, url: Option<String>) -> anyhow::Result<Map<String, Value>> {
         let mut body = Map::new();
         let mut set = |name: &str, value: Value| {
             body.insert(name.to_owned(), value);
@@ -195,7 +216,15 @@ impl EndpointFields {
         if let Some(filter) = self.payload_filter {
             set("payload_filter", filter);
         }
-        body
+        if let Some(pair) = self.basic_auth {
+            let pair = secret_arg(pair)?;
+            let (username, password) = pair.split_once(':').context("--basic-auth is `user:password`")?;
+            set("auth", json!({ "type": "basic", "username": username, "password": password }));
+        }
+        if let Some(token) = self.bearer_token {
+            set("auth", json!({ "type": "bearer", "token": secret_arg(token)? }));
+        }
+        Ok(body)
     }
 }
 
@@ -213,11 +242,14 @@ mod tests {
             retry_schedule: vec!["0s".into(), "1m".into()],
             metadata: vec![],
             payload_filter: Some(json!({ "amount": { "$gte": 100 } })),
+            basic_auth: Some("hook:s3cret".into()),
+            bearer_token: None,
         };
-        let body = Value::Object(fields.into_json(Some("https://x.example.com".into())));
+        let body = Value::Object(fields.into_json(Some("https://x.example.com".into())).unwrap());
         let expected = json!({ "url": "https://x.example.com", "event_types": ["invoice.*"],
                                "headers": { "X-Team": "billing" }, "rate_limit": 5,
-                               "retry_schedule": ["0s", "1m"], "payload_filter": { "amount": { "$gte": 100 } } });
+                               "retry_schedule": ["0s", "1m"], "payload_filter": { "amount": { "$gte": 100 } },
+                               "auth": { "type": "basic", "username": "hook", "password": "s3cret" } });
         assert_eq!(body, expected);
     }
 }

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use hookline::endpoints::{EndpointChanges, LiveSecrets, NewEndpoint};
 
 use super::nullable;
+use hookline_core::endpoint_auth::EndpointAuth;
 use hookline_core::ids::EndpointId;
 use hookline_core::model::Endpoint;
 use hookline_core::time::rfc3339;
@@ -33,6 +34,9 @@ pub struct CreateEndpoint {
     /// Only events whose payload matches are delivered, e.g. `{"amount": {"$gte": 100}}`.
     #[serde(default)]
     pub payload_filter: Option<serde_json::Value>,
+    /// `{"type": "basic", "username", "password"}` or `{"type": "bearer", "token"}`.
+    #[serde(default)]
+    pub auth: Option<EndpointAuth>,
 }
 
 fn everything() -> Vec<String> {
@@ -66,6 +70,9 @@ pub struct UpdateEndpoint {
     /// `null` (or `{}`) removes the filter.
     #[serde(default, deserialize_with = "nullable")]
     pub payload_filter: Option<Option<serde_json::Value>>,
+    /// `null` removes it.
+    #[serde(default, deserialize_with = "nullable")]
+    pub auth: Option<Option<EndpointAuth>>,
 }
 
 impl From<CreateEndpoint> for NewEndpoint {
@@ -80,6 +87,7 @@ impl From<CreateEndpoint> for NewEndpoint {
             retry_schedule: request.retry_schedule,
             metadata: request.metadata,
             payload_filter: request.payload_filter,
+            auth: request.auth,
         }
     }
 }
@@ -96,6 +104,7 @@ impl From<UpdateEndpoint> for EndpointChanges {
             retry_schedule: request.retry_schedule,
             metadata: request.metadata,
             payload_filter: request.payload_filter,
+            auth: request.auth,
         }
     }
 }
@@ -122,6 +131,9 @@ pub struct EndpointView {
     pub metadata: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payload_filter: Option<serde_json::Value>,
+    /// The endpoint's authentication, its credential shown only by its last characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth: Option<AuthView>,
     pub created_at: String,
     pub updated_at: String,
     /// Only in the answer to create: the signing secret (also readable at `…/secret`).
@@ -144,6 +156,7 @@ impl EndpointView {
             retry_schedule: endpoint.retry_schedule.clone().map(Vec::from),
             metadata: endpoint.metadata.clone(),
             payload_filter: endpoint.payload_filter.as_ref().map(|f| f.source().clone()),
+            auth: endpoint.auth.as_ref().map(AuthView::of),
             created_at: rfc3339(endpoint.created_at_ms),
             updated_at: rfc3339(endpoint.updated_at_ms),
             secret: None,
@@ -189,4 +202,28 @@ impl SecretView {
 pub struct PreviousSecret {
     pub secret: String,
     pub expires_at: String,
+}
+
+/// An endpoint's authentication as answers show it: the kind and username, and only a hint of the secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthView {
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// The credential's last four characters: `…ab12`.
+    pub hint: String,
+}
+
+impl AuthView {
+    pub fn of(auth: &EndpointAuth) -> Self {
+        match auth {
+            EndpointAuth::Basic { username, password } => {
+                Self { kind: "basic".into(), username: Some(username.clone()), hint: password.hint() }
+            }
+            EndpointAuth::Bearer { token } => {
+                Self { kind: "bearer".into(), username: None, hint: token.hint() }
+            }
+        }
+    }
 }

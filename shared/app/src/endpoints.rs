@@ -4,6 +4,7 @@ use tracing::info;
 
 use std::collections::BTreeMap;
 
+use hookline_core::endpoint_auth::EndpointAuth;
 use hookline_core::endpoint_rules::{
     checked_description, checked_headers, checked_metadata, checked_rate_limit, checked_retry_schedule,
 };
@@ -42,6 +43,7 @@ pub struct NewEndpoint {
     pub metadata: BTreeMap<String, String>,
     /// A payload filter (see `hookline_core::payload_filter`); `{}` or `None` for every payload.
     pub payload_filter: Option<serde_json::Value>,
+    pub auth: Option<EndpointAuth>,
 }
 
 /// What to change about an endpoint: `None` leaves a field as it is; `Some(None)` clears it.
@@ -56,6 +58,7 @@ pub struct EndpointChanges {
     pub retry_schedule: Option<Option<Vec<String>>>,
     pub metadata: Option<BTreeMap<String, String>>,
     pub payload_filter: Option<Option<serde_json::Value>>,
+    pub auth: Option<Option<EndpointAuth>>,
 }
 
 /// The secrets an endpoint signs with now: the newest, and older ones until their grace period ends.
@@ -97,6 +100,7 @@ impl<P: Ports> App<P> {
         endpoint.retry_schedule = retry_schedule;
         endpoint.metadata = request.metadata;
         endpoint.payload_filter = checked_payload_filter(request.payload_filter)?;
+        endpoint.auth = request.auth.map(EndpointAuth::checked).transpose()?;
         self.store.put_endpoint(&endpoint).await?;
         info!(tenant_id = %tenant, endpoint_id = %endpoint.id, "endpoint created");
         Ok(endpoint)
@@ -144,6 +148,10 @@ impl<P: Ports> App<P> {
         }
         let headers = request.headers.clone().map(checked_headers).transpose()?;
         let payload_filter = request.payload_filter.clone().map(checked_payload_filter).transpose()?;
+        let auth = match request.auth.clone() {
+            Some(Some(auth)) => Some(Some(auth.checked()?)),
+            other => other,
+        };
         let retry_schedule = match request.retry_schedule.clone() {
             Some(Some(delays)) => Some(Some(checked_retry_schedule(delays, self.settings.max_attempts)?)),
             Some(None) => Some(None),
@@ -181,6 +189,9 @@ impl<P: Ports> App<P> {
                 }
                 if let Some(payload_filter) = &payload_filter {
                     endpoint.payload_filter.clone_from(payload_filter);
+                }
+                if let Some(auth) = &auth {
+                    endpoint.auth.clone_from(auth);
                 }
             })
             .await?;

@@ -112,8 +112,7 @@ fn request(endpoint: &Endpoint, case: ProbeCase, now_ms: i64) -> OutgoingWebhook
     } else {
         signature_header(endpoint.signing_secrets(now_ms), id.as_str(), timestamp, body.as_bytes())
     };
-    let mut headers: Vec<(String, String)> =
-        endpoint.headers.iter().map(|(name, value)| (name.clone(), value.clone())).collect();
+    let mut headers = endpoint.own_headers();
     headers.extend([
         ("content-type".to_owned(), "application/json".to_owned()),
         (HEADER_ID.to_owned(), id.to_string()),

@@ -9,6 +9,12 @@ use crate::retry::RetrySchedule;
 #[error("{0}")]
 pub struct FieldError(String);
 
+impl FieldError {
+    pub fn new(message: String) -> Self {
+        Self(message)
+    }
+}
+
 const MAX_HEADERS: usize = 20;
 const MAX_HEADER_VALUE_LEN: usize = 1024;
 const MAX_METADATA: usize = 20;

@@ -8,6 +8,7 @@
 
 pub mod address_policy;
 pub mod delivery;
+pub mod endpoint_auth;
 pub mod endpoint_rules;
 pub mod event_types;
 pub mod ids;

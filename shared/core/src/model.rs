@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::endpoint_auth::EndpointAuth;
 use crate::event_types::{EventFilter, EventType};
 use crate::ids::{AttemptId, EndpointId, MessageId, TenantId};
 use crate::payload_filter::PayloadFilter;
@@ -72,6 +73,9 @@ pub struct Endpoint {
     pub disabled_reason: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// Sent as `Authorization` with every delivery (Basic or bearer); never returned in full.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth: Option<EndpointAuth>,
     /// Only events whose payload matches are delivered (beside the event-type filter).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payload_filter: Option<PayloadFilter>,
@@ -134,6 +138,7 @@ impl Endpoint {
             enabled: true,
             disabled_reason: None,
             payload_filter: None,
+            auth: None,
             description: None,
             headers: BTreeMap::new(),
             rate_limit: None,
@@ -146,6 +151,16 @@ impl Endpoint {
             revision: 0,
             tenant_deleted_at_ms: None,
         }
+    }
+
+    /// The endpoint's own headers for a request: its custom headers, then `Authorization` if it has auth.
+    pub fn own_headers(&self) -> Vec<(String, String)> {
+        let mut headers: Vec<(String, String)> =
+            self.headers.iter().map(|(name, value)| (name.clone(), value.clone())).collect();
+        if let Some(auth) = &self.auth {
+            headers.push(("authorization".to_owned(), auth.header_value()));
+        }
+        headers
     }
 
     pub fn signing_secrets(&self, now_ms: i64) -> impl Iterator<Item = &Secret> {

@@ -1,5 +1,6 @@
-//! Payload filters, end to end: written through the API into DynamoDB, evaluated at fan-out, so only
-//! matching endpoints get a delivery and a message nobody's filter passes is still in the log.
+//! Payload filters and endpoint authentication, end to end: written through the API into DynamoDB,
+//! applied at fan-out and delivery, so only matching endpoints get a delivery (a message nobody's filter
+//! passes is still in the log) and the receiver sees the endpoint's Authorization beside the signature.
 
 use std::time::Duration;
 
@@ -83,4 +84,49 @@ async fn a_bad_filter_is_refused_with_400_and_the_path_of_the_mistake_and_null_r
     let cleared = stack.send("PATCH", &path, r#"{"payload_filter": null}"#).await;
     assert_eq!(cleared.status, 200);
     assert!(cleared.body.get("payload_filter").is_none(), "{}", cleared.body);
+}
+
+#[tokio::test]
+async fn an_endpoints_basic_or_bearer_auth_reaches_the_receiver_and_is_never_shown_in_full() {
+    let stack = Stack::new(&[]).await.unwrap();
+    let (basic, bearer) =
+        (receiver(Behaviour::default()).await.unwrap(), receiver(Behaviour::default()).await.unwrap());
+    let made = stack
+        .subscribe(
+            &basic,
+            json!({ "auth": { "type": "basic", "username": "hook", "password": "s3cret-pass-ab12" } }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(made["auth"], json!({ "type": "basic", "username": "hook", "hint": "…ab12" }));
+    let with_token = stack
+        .subscribe(&bearer, json!({ "auth": { "type": "bearer", "token": "tok-live-9f3c" } }))
+        .await
+        .unwrap();
+    stack.send_event("invoice.paid", json!({ "n": 1 })).await.unwrap();
+    let done = stack
+        .poll_until(Duration::from_secs(10), async || {
+            !basic.received().is_empty() && !bearer.received().is_empty()
+        })
+        .await
+        .unwrap();
+    assert!(done);
+    assert_eq!(basic.received()[0].header("authorization"), Some("Basic aG9vazpzM2NyZXQtcGFzcy1hYjEy"));
+    assert_eq!(bearer.received()[0].header("authorization"), Some("Bearer tok-live-9f3c"));
+    assert!(basic.received()[0].header("webhook-signature").is_some(), "beside the signature, not instead");
+
+    let path = format!("/v1/endpoints/{}", with_token["id"].as_str().unwrap());
+    let shown = stack.send("GET", &path, "").await;
+    assert!(!shown.text.contains("tok-live"), "the token is shown in full: {}", shown.text);
+    assert_eq!(shown.body["auth"], json!({ "type": "bearer", "hint": "…9f3c" }));
+    let bad = stack
+        .send(
+            "PATCH",
+            &path,
+            &json!({ "auth": { "type": "basic", "username": "a:b", "password": "p" } }).to_string(),
+        )
+        .await;
+    assert_eq!((bad.status, bad.code()), (400, Some("invalid_request")));
+    let cleared = stack.send("PATCH", &path, r#"{"auth": null}"#).await;
+    assert!(cleared.body.get("auth").is_none(), "{}", cleared.body);
 }

@@ -5,11 +5,31 @@ use std::time::Duration;
 use crate::model::ErrorCode;
 
 /// One signed webhook, ready to POST.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct OutgoingWebhook {
     pub url: String,
     pub headers: Vec<(String, String)>,
     pub body: String,
+}
+
+/// Shows everything but the `Authorization` header's value, which carries the endpoint's credential.
+impl std::fmt::Debug for OutgoingWebhook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let headers: Vec<(&str, &str)> = self
+            .headers
+            .iter()
+            .map(|(name, value)| {
+                let shown =
+                    if name.eq_ignore_ascii_case("authorization") { "<redacted>" } else { value.as_str() };
+                (name.as_str(), shown)
+            })
+            .collect();
+        f.debug_struct("OutgoingWebhook")
+            .field("url", &self.url)
+            .field("headers", &headers)
+            .field("body", &self.body)
+            .finish()
+    }
 }
 
 /// What the endpoint answered (any status).

@@ -17,8 +17,7 @@ pub fn signed(task: &Deliver, endpoint: &Endpoint, now_ms: i64) -> OutgoingWebho
     // Expiry is in milliseconds: a secret rotated out mid-second must not sign for the rest of it.
     let signature = signature_header(endpoint.signing_secrets(now_ms), id, now_secs, task.body.as_bytes());
     // The endpoint's own headers go first; their names were checked against the reserved ones on write.
-    let mut headers: Vec<(String, String)> =
-        endpoint.headers.iter().map(|(name, value)| (name.clone(), value.clone())).collect();
+    let mut headers = endpoint.own_headers();
     headers.extend([
         ("content-type".to_owned(), "application/json".to_owned()),
         (HEADER_ID.to_owned(), id.to_owned()),

@@ -143,6 +143,7 @@ impl Fields {
             retry_schedule: self.schedule(),
             metadata: BTreeMap::new(),
             payload_filter: self.payload_filter()?,
+            auth: None,
         })
     }
 
@@ -157,6 +158,7 @@ impl Fields {
             retry_schedule: Some(self.schedule()),
             metadata: None,
             payload_filter: Some(self.payload_filter()?),
+            auth: None,
         })
     }
 }

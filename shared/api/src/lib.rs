@@ -15,7 +15,9 @@ mod portal;
 pub mod routes;
 mod tenancy;
 
-pub use endpoints::{CreateEndpoint, EndpointView, PreviousSecret, RotateSecret, SecretView, UpdateEndpoint};
+pub use endpoints::{
+    AuthView, CreateEndpoint, EndpointView, PreviousSecret, RotateSecret, SecretView, UpdateEndpoint,
+};
 pub use event_types::{CreateEventType, EventTypeView};
 pub use events::{BatchItemResult, BatchRequest, BatchResult, CreateEvent, EventAccepted, ItemError};
 pub use messages::{

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use hookline_api::{ApiError, CreateEndpoint, EndpointView, EventTypeView, UpdateEndpoint};
 
+use super::auth_fields::AuthFields;
 use crate::form::Form;
 use crate::html::Html;
 use crate::layout::csrf_field;
@@ -20,6 +21,7 @@ pub struct Fields {
     pub rate_limit: String,
     pub retry_schedule: String,
     pub payload_filter: String,
+    pub auth: AuthFields,
     pub enabled: bool,
 }
 
@@ -37,6 +39,7 @@ impl FieldError {
         let field = match error.code {
             "invalid_url" | "url_not_allowed" => Some("url"),
             "invalid_filter" => Some("payload_filter"),
+            _ if words.starts_with("auth") => Some("auth_secret"),
             _ if words.contains("header") => Some("headers"),
             _ if words.contains("rate") => Some("rate_limit"),
             _ if words.contains("retry") || words.contains("schedule") || words.contains("delay") => {
@@ -53,7 +56,7 @@ impl FieldError {
 
 impl Fields {
     pub fn blank() -> Self {
-        Self { enabled: true, ..Self::default() }
+        Self { enabled: true, auth: AuthFields::of(None), ..Self::default() }
     }
 
     pub fn of(view: &EndpointView, catalogue: &[EventTypeView]) -> Self {
@@ -71,6 +74,7 @@ impl Fields {
             rate_limit: view.rate_limit.map(|r| r.to_string()).unwrap_or_default(),
             retry_schedule: view.retry_schedule.clone().unwrap_or_default().join(", "),
             payload_filter: view.payload_filter.as_ref().map(ToString::to_string).unwrap_or_default(),
+            auth: AuthFields::of(view.auth.as_ref()),
             enabled: view.enabled,
         }
     }
@@ -85,6 +89,7 @@ impl Fields {
             rate_limit: form.get("rate_limit").unwrap_or_default().to_owned(),
             retry_schedule: form.get("retry_schedule").unwrap_or_default().to_owned(),
             payload_filter: form.get("payload_filter").unwrap_or_default().to_owned(),
+            auth: AuthFields::read(form),
             enabled: form.checked("enabled"),
         }
     }
@@ -143,7 +148,7 @@ impl Fields {
             retry_schedule: self.schedule(),
             metadata: BTreeMap::new(),
             payload_filter: self.payload_filter()?,
-            auth: None,
+            auth: self.auth.to_create()?,
         })
     }
 
@@ -158,7 +163,7 @@ impl Fields {
             retry_schedule: Some(self.schedule()),
             metadata: None,
             payload_filter: Some(self.payload_filter()?),
-            auth: None,
+            auth: self.auth.to_update()?,
         })
     }
 }
@@ -262,6 +267,7 @@ pub fn render(
     html.raw("</p>");
     field_error(html, error_at("payload_filter"));
     html.raw("</div>");
+    fields.auth.render(html, error_at("auth_secret"));
     if editing {
         let checked = if fields.enabled { " checked" } else { "" };
         html.raw("<p><label><input type=\"checkbox\" name=\"enabled\" value=\"on\"")

@@ -1,6 +1,7 @@
 //! The portal's pages, routed by method and path. Each page asks for the capability it needs before it
 //! reads or changes anything; buttons a session may not use are not drawn, and are refused if forged.
 
+mod auth_fields;
 mod catalogue;
 mod endpoint_form;
 mod endpoints;

@@ -91,7 +91,7 @@ pub enum EventTypeCommand {
 #[derive(Debug)]
 pub enum Call {
     Send(SendArgs),
-    Endpoint(EndpointCommand),
+    Endpoint(Box<EndpointCommand>),
     Secret(SecretCommand),
     EventType(EventTypeCommand),
 }
@@ -136,7 +136,7 @@ pub fn client(tenant: Option<&str>) -> anyhow::Result<Client> {
 pub async fn run(api: &Client, call: Call, progress: impl FnMut(usize, usize)) -> anyhow::Result<Value> {
     let reply = match call {
         Call::Send(args) => return send(api, args).await,
-        Call::Endpoint(command) => return endpoints::run(api, command, progress).await,
+        Call::Endpoint(command) => return endpoints::run(api, *command, progress).await,
         Call::Secret(SecretCommand::Show { endpoint_id }) => {
             api.call(Method::GET, &["v1", "endpoints", &endpoint_id, "secret"], &[], None).await?
         }

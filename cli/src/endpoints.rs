@@ -36,11 +36,26 @@ pub struct EndpointFields {
     #[arg(long, value_name = "JSON", value_parser = parse_filter)]
     payload_filter: Option<Value>,
     /// Send `Authorization: Basic …` with every delivery: `user:password` (`-` reads it from stdin).
-    #[arg(long, value_name = "USER:PASSWORD", conflicts_with = "bearer_token")]
+    #[arg(long, value_name = "USER:PASSWORD", conflicts_with_all = ["bearer_token", "oauth2_token_url"])]
     basic_auth: Option<String>,
     /// Send `Authorization: Bearer <token>` with every delivery (`-` reads it from stdin).
-    #[arg(long, value_name = "TOKEN")]
+    #[arg(long, value_name = "TOKEN", conflicts_with = "oauth2_token_url")]
     bearer_token: Option<String>,
+    /// Fetch an OAuth2 token (client credentials) from this URL and send it as a bearer token.
+    #[arg(long, value_name = "URL", requires_all = ["oauth2_client_id", "oauth2_client_secret"])]
+    oauth2_token_url: Option<String>,
+    /// The OAuth2 client's id.
+    #[arg(long, value_name = "ID", requires = "oauth2_token_url")]
+    oauth2_client_id: Option<String>,
+    /// The OAuth2 client's secret (`-` reads it from stdin).
+    #[arg(long, value_name = "SECRET", requires = "oauth2_token_url")]
+    oauth2_client_secret: Option<String>,
+    /// The scope to ask the token URL for.
+    #[arg(long, value_name = "SCOPE", requires = "oauth2_token_url")]
+    oauth2_scope: Option<String>,
+    /// Which signatures to send: `v1` (HMAC, the default), `v1a` (Ed25519) or `v1,v1a`.
+    #[arg(long, value_name = "VERSIONS", value_delimiter = ',')]
+    signature_versions: Vec<String>,
 }
 
 /// A credential given inline, or `-` to read it from stdin (keeps it out of the shell history).
@@ -101,7 +116,7 @@ pub enum EndpointCommand {
         #[arg(long, conflicts_with = "payload_filter")]
         clear_payload_filter: bool,
         /// Send no Authorization header any more.
-        #[arg(long, conflicts_with_all = ["basic_auth", "bearer_token"])]
+        #[arg(long, conflicts_with_all = ["basic_auth", "bearer_token", "oauth2_token_url"])]
         clear_auth: bool,
     },
     /// Delete an endpoint; deliveries still pending to it are dropped.
@@ -224,6 +239,19 @@ impl EndpointFields {
         if let Some(token) = self.bearer_token {
             set("auth", json!({ "type": "bearer", "token": secret_arg(token)? }));
         }
+        if let (Some(token_url), Some(client_id), Some(secret)) =
+            (self.oauth2_token_url, self.oauth2_client_id, self.oauth2_client_secret)
+        {
+            let mut grant = json!({ "type": "oauth2_client_credentials", "token_url": token_url,
+                                    "client_id": client_id, "client_secret": secret_arg(secret)? });
+            if let Some(scope) = self.oauth2_scope {
+                grant["scope"] = json!(scope);
+            }
+            set("auth", grant);
+        }
+        if !self.signature_versions.is_empty() {
+            set("signature_versions", json!(self.signature_versions));
+        }
         Ok(body)
     }
 }
@@ -244,12 +272,42 @@ mod tests {
             payload_filter: Some(json!({ "amount": { "$gte": 100 } })),
             basic_auth: Some("hook:s3cret".into()),
             bearer_token: None,
+            oauth2_token_url: None,
+            oauth2_client_id: None,
+            oauth2_client_secret: None,
+            oauth2_scope: None,
+            signature_versions: vec![],
         };
         let body = Value::Object(fields.into_json(Some("https://x.example.com".into())).unwrap());
         let expected = json!({ "url": "https://x.example.com", "event_types": ["invoice.*"],
                                "headers": { "X-Team": "billing" }, "rate_limit": 5,
                                "retry_schedule": ["0s", "1m"], "payload_filter": { "amount": { "$gte": 100 } },
                                "auth": { "type": "basic", "username": "hook", "password": "s3cret" } });
+        assert_eq!(body, expected);
+    }
+
+    #[test]
+    fn an_oauth2_grant_and_signature_versions_become_the_apis_json() {
+        let fields = EndpointFields {
+            event_types: vec![],
+            description: None,
+            headers: vec![],
+            rate_limit: None,
+            retry_schedule: vec![],
+            metadata: vec![],
+            payload_filter: None,
+            basic_auth: None,
+            bearer_token: None,
+            oauth2_token_url: Some("https://auth.example.com/token".into()),
+            oauth2_client_id: Some("hookline".into()),
+            oauth2_client_secret: Some("cs".into()),
+            oauth2_scope: Some("hooks".into()),
+            signature_versions: vec!["v1".into(), "v1a".into()],
+        };
+        let body = Value::Object(fields.into_json(None).unwrap());
+        let expected = json!({ "signature_versions": ["v1", "v1a"],
+                               "auth": { "type": "oauth2_client_credentials", "token_url": "https://auth.example.com/token",
+                                         "client_id": "hookline", "client_secret": "cs", "scope": "hooks" } });
         assert_eq!(body, expected);
     }
 }

@@ -129,7 +129,9 @@ async fn run(cli: Cli) -> anyhow::Result<Outcome> {
     let json = match cli.command {
         Command::Configure(args) => api::configure(args)?,
         Command::Send(args) => api::run(&client()?, api::Call::Send(args), progress).await?,
-        Command::Endpoint(command) => api::run(&client()?, api::Call::Endpoint(command), progress).await?,
+        Command::Endpoint(command) => {
+            api::run(&client()?, api::Call::Endpoint(Box::new(command)), progress).await?
+        }
         Command::Secret(command) => api::run(&client()?, api::Call::Secret(command), progress).await?,
         Command::EventType(command) => api::run(&client()?, api::Call::EventType(command), progress).await?,
         Command::Message(command) => log::message(&client()?, command, progress).await?,

@@ -4,8 +4,10 @@
 //! [`hookline_core::signing::verify`] (so "valid" means exactly what a Standard Webhooks receiver accepts), and
 //! when that fails it finds every reason it can: missing headers, a malformed secret or one used without
 //! decoding, a stale, future or millisecond timestamp, no `v1` signature, a body changed after signing.
+//! Given a `whpk_` public key instead, it checks the `v1a` (Ed25519) signatures the same way (`v1a`).
 
 pub mod input;
+mod v1a;
 mod variants;
 
 use base64::Engine as _;
@@ -17,6 +19,8 @@ use sha2::Sha256;
 pub use variants::Change;
 
 const SECRET_PREFIX: &str = "whsec_";
+/// A v1a public key: the request's `v1a` signatures are checked with it instead.
+const PUBLIC_KEY_PREFIX: &str = "whpk_";
 /// Svix sends the same scheme under its own header names.
 const ALIASES: [(&str, &str); 3] =
     [(HEADER_ID, "svix-id"), (HEADER_TIMESTAMP, "svix-timestamp"), (HEADER_SIGNATURE, "svix-signature")];
@@ -60,6 +64,12 @@ pub enum Cause {
     NoV1Signature {
         found: Vec<String>,
     },
+    /// Checking with a `whpk_` public key, the header has no `v1a,<base64>` entry.
+    NoV1aSignature {
+        found: Vec<String>,
+    },
+    /// The `whpk_` key given is not a v1a public key.
+    PublicKeyMalformed(String),
     BodyChanged(Vec<Change>),
     /// Nothing matches; `signatures` is how many `v1` signatures the header carries.
     NoMatch {
@@ -118,6 +128,10 @@ pub fn diagnose(secret: &str, headers: &[(String, String)], body: &[u8], window:
         return Diagnosis { causes, notes };
     };
 
+    if secret.starts_with(PUBLIC_KEY_PREFIX) {
+        causes.extend(v1a::causes(secret, id, timestamp, signature, body, window));
+        return Diagnosis { causes, notes };
+    }
     let parsed = Secret::parse(secret);
     if let Ok(key) = &parsed
         && signing::verify(key, id, timestamp, signature, body, window.now, window.tolerance).is_ok()

@@ -12,11 +12,15 @@ use hookline_core::signing::DEFAULT_TOLERANCE_SECS;
 use crate::verify::{Window, diagnose, input};
 
 #[derive(Debug, Args)]
-#[command(group(ArgGroup::new("secret_source").required(true).args(["secret", "secret_file"])))]
+#[command(group(ArgGroup::new("secret_source").required(true).args(["secret", "secret_file", "public_key"])))]
 pub struct VerifyArgs {
     /// The endpoint's signing secret, `whsec_…` (`hookline secret show <endpoint>` prints it).
     #[arg(long, env = "HOOKLINE_WEBHOOK_SECRET", hide_env_values = true)]
     secret: Option<String>,
+    /// Check the `v1a` (Ed25519) signatures with the endpoint's public key, `whpk_…` (in
+    /// `hookline endpoint get`'s `public_key`).
+    #[arg(long)]
+    public_key: Option<String>,
     /// A file holding the secret.
     #[arg(long)]
     secret_file: Option<PathBuf>,
@@ -49,10 +53,11 @@ pub struct Report {
 }
 
 pub fn run(args: VerifyArgs) -> anyhow::Result<Report> {
-    let secret = match (&args.secret, &args.secret_file) {
-        (Some(secret), _) => secret.clone(),
-        (None, Some(path)) => String::from_utf8(read(path)?).context("the secret file is not text")?,
-        (None, None) => bail!("give the secret with --secret or --secret-file"),
+    let secret = match (&args.public_key, &args.secret, &args.secret_file) {
+        (Some(key), ..) => key.clone(),
+        (None, Some(secret), _) => secret.clone(),
+        (None, None, Some(path)) => String::from_utf8(read(path)?).context("the secret file is not text")?,
+        (None, None, None) => bail!("give the secret with --secret or --secret-file, or a --public-key"),
     };
     // Pasted secrets often carry a newline or the quotes of the JSON they were copied from.
     let secret = secret.trim().trim_matches(['"', '\'']);

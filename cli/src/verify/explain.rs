@@ -64,6 +64,13 @@ impl fmt::Display for Cause {
                 "the webhook-signature header has no v1 signature (`v1,<base64>`); it holds: {}",
                 found.join(" ")
             ),
+            Self::NoV1aSignature { found } => write!(
+                f,
+                "the webhook-signature header has no v1a signature (`v1a,<base64>`), so a public key cannot \
+                 verify it; it holds: {} (is the endpoint set to sign with v1a?)",
+                if found.is_empty() { "nothing".to_owned() } else { found.join(" ") }
+            ),
+            Self::PublicKeyMalformed(why) => write!(f, "the public key is not usable: {why}"),
             Self::BodyChanged(changes) => {
                 let which: Vec<String> = changes.iter().map(ToString::to_string).collect();
                 write!(

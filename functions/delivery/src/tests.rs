@@ -38,6 +38,13 @@ impl WebhookSender for FixedSender {
             latency: Duration::ZERO,
         })
     }
+
+    async fn fetch_token(
+        &self,
+        _request: hookline_core::oauth::TokenRequest,
+    ) -> Result<WebhookResponse, SendFailure> {
+        hookline::testing::no_token_endpoint()
+    }
 }
 
 type Deps = Delivery<MemoryPorts<FixedSender>>;

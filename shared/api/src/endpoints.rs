@@ -4,7 +4,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use hookline::endpoints::{EndpointChanges, LiveSecrets, NewEndpoint};
+use hookline::endpoint_secrets::LiveSecrets;
+use hookline::endpoints::{EndpointChanges, NewEndpoint};
 
 use super::nullable;
 use hookline_core::endpoint_auth::EndpointAuth;
@@ -34,9 +35,13 @@ pub struct CreateEndpoint {
     /// Only events whose payload matches are delivered, e.g. `{"amount": {"$gte": 100}}`.
     #[serde(default)]
     pub payload_filter: Option<serde_json::Value>,
-    /// `{"type": "basic", "username", "password"}` or `{"type": "bearer", "token"}`.
+    /// `{"type": "basic", "username", "password"}`, `{"type": "bearer", "token"}` or
+    /// `{"type": "oauth2_client_credentials", "token_url", "client_id", "client_secret", "scope"?}`.
     #[serde(default)]
     pub auth: Option<EndpointAuth>,
+    /// `["v1"]` (HMAC, the default), `["v1a"]` (Ed25519) or `["v1", "v1a"]`.
+    #[serde(default)]
+    pub signature_versions: Option<Vec<String>>,
 }
 
 fn everything() -> Vec<String> {
@@ -73,6 +78,8 @@ pub struct UpdateEndpoint {
     /// `null` removes it.
     #[serde(default, deserialize_with = "nullable")]
     pub auth: Option<Option<EndpointAuth>>,
+    #[serde(default)]
+    pub signature_versions: Option<Vec<String>>,
 }
 
 impl From<CreateEndpoint> for NewEndpoint {
@@ -88,6 +95,7 @@ impl From<CreateEndpoint> for NewEndpoint {
             metadata: request.metadata,
             payload_filter: request.payload_filter,
             auth: request.auth,
+            signature_versions: request.signature_versions,
         }
     }
 }
@@ -105,6 +113,7 @@ impl From<UpdateEndpoint> for EndpointChanges {
             metadata: request.metadata,
             payload_filter: request.payload_filter,
             auth: request.auth,
+            signature_versions: request.signature_versions,
         }
     }
 }
@@ -134,6 +143,11 @@ pub struct EndpointView {
     /// The endpoint's authentication, its credential shown only by its last characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth: Option<AuthView>,
+    /// The signatures deliveries carry: `v1`, `v1a`, or both.
+    pub signature_versions: Vec<String>,
+    /// With v1a: the `whpk_` public key receivers verify with (no shared secret needed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_key: Option<String>,
     pub created_at: String,
     pub updated_at: String,
     /// Only in the answer to create: the signing secret (also readable at `…/secret`).
@@ -157,6 +171,13 @@ impl EndpointView {
             metadata: endpoint.metadata.clone(),
             payload_filter: endpoint.payload_filter.as_ref().map(|f| f.source().clone()),
             auth: endpoint.auth.as_ref().map(AuthView::of),
+            signature_versions: endpoint.signature_versions.names(),
+            // The newest key never has an expiry: rotation sets one only on the keys it retires.
+            public_key: endpoint
+                .signature_versions
+                .v1a()
+                .then(|| endpoint.signing_keys.first().map(|k| k.key.public_key().to_string()))
+                .flatten(),
             created_at: rfc3339(endpoint.created_at_ms),
             updated_at: rfc3339(endpoint.updated_at_ms),
             secret: None,
@@ -183,6 +204,16 @@ pub struct SecretView {
     pub secret: String,
     /// Older secrets still signing until their expiry (a rotation's grace period).
     pub previous: Vec<PreviousSecret>,
+    /// With v1a: the newest `whpk_` public key, then those still signing until their expiry.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub public_keys: Vec<PublicKeyView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublicKeyView {
+    pub public_key: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
 }
 
 impl SecretView {
@@ -194,6 +225,14 @@ impl SecretView {
                 .iter()
                 .map(|s| PreviousSecret { secret: s.secret.expose(), expires_at: rfc3339(s.expires_at_ms) })
                 .collect(),
+            public_keys: secrets
+                .public_keys
+                .iter()
+                .map(|k| PublicKeyView {
+                    public_key: k.key.to_string(),
+                    expires_at: k.expires_at_ms.map(rfc3339),
+                })
+                .collect(),
         }
     }
 }
@@ -204,26 +243,44 @@ pub struct PreviousSecret {
     pub expires_at: String,
 }
 
-/// An endpoint's authentication as answers show it: the kind and username, and only a hint of the secret.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// An endpoint's authentication as answers show it: the kind, the username or OAuth2 client, and only a
+/// hint of the secret.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct AuthView {
     #[serde(rename = "type")]
     pub kind: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
-    /// The credential's last four characters: `…ab12`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// The password's, token's or client secret's last four characters: `…ab12`.
     pub hint: String,
 }
 
 impl AuthView {
     pub fn of(auth: &EndpointAuth) -> Self {
         match auth {
-            EndpointAuth::Basic { username, password } => {
-                Self { kind: "basic".into(), username: Some(username.clone()), hint: password.hint() }
-            }
+            EndpointAuth::Basic { username, password } => Self {
+                kind: auth.kind().into(),
+                username: Some(username.clone()),
+                hint: password.hint(),
+                ..Self::default()
+            },
             EndpointAuth::Bearer { token } => {
-                Self { kind: "bearer".into(), username: None, hint: token.hint() }
+                Self { kind: auth.kind().into(), hint: token.hint(), ..Self::default() }
             }
+            EndpointAuth::OAuth2ClientCredentials(grant) => Self {
+                kind: auth.kind().into(),
+                token_url: Some(grant.token_url.clone()),
+                client_id: Some(grant.client_id.clone()),
+                scope: grant.scope.clone(),
+                hint: grant.client_secret.hint(),
+                ..Self::default()
+            },
         }
     }
 }

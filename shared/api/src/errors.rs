@@ -16,8 +16,8 @@ pub fn status_of(error: &ServiceError) -> u16 {
         | ServiceError::Filter(_)
         | ServiceError::Undecodable(_)
         | ServiceError::InvalidCursor => 400,
-        ServiceError::BadUrl(e) if e.is_blocked() => 422,
-        ServiceError::BadUrl(_) => 400,
+        ServiceError::BadUrl(e) | ServiceError::BadTokenUrl(e) if e.is_blocked() => 422,
+        ServiceError::BadUrl(_) | ServiceError::BadTokenUrl(_) => 400,
         ServiceError::NotFound { .. } => 404,
         ServiceError::IdConflict(_)
         | ServiceError::InProgress(_)

@@ -1,4 +1,5 @@
-//! Managing a tenant's endpoints: create, list, get, update, delete, and their signing secrets.
+//! Managing a tenant's endpoints: create, list, get, update, delete. Their secrets are in
+//! `endpoint_secrets`.
 
 use tracing::info;
 
@@ -8,24 +9,21 @@ use hookline_core::endpoint_auth::EndpointAuth;
 use hookline_core::endpoint_rules::{
     checked_description, checked_headers, checked_metadata, checked_rate_limit, checked_retry_schedule,
 };
+use hookline_core::endpoint_signing::SignatureVersions;
 use hookline_core::event_types::EventFilter;
 use hookline_core::ids::{EndpointId, TenantId};
-use hookline_core::model::{Endpoint, EndpointSecret};
+use hookline_core::model::Endpoint;
 use hookline_core::payload_filter::{PayloadFilter, is_everything};
 use hookline_core::signing::Secret;
 
 use crate::app::App;
 use crate::clock::Clock as _;
+use crate::endpoint_secrets::ensure_signing_key;
 use crate::error::{ServiceError, page_after};
 use crate::ports::Ports;
 use crate::store::order::ENDPOINT_SK_PREFIX;
 use crate::store::{EndpointStore, Page, PageRequest, StoreError};
 
-/// How long a rotated-out secret keeps signing unless the request says otherwise.
-pub const DEFAULT_GRACE_SECS: u64 = 24 * 3600;
-pub const MAX_GRACE_SECS: u64 = 7 * 24 * 3600;
-/// Secrets kept per endpoint (the newest and those still in a grace period).
-const MAX_SECRETS: usize = 5;
 /// Read-modify-write rounds before giving up on an endpoint that keeps changing under us.
 const MAX_WRITE_ROUNDS: usize = 5;
 
@@ -44,6 +42,8 @@ pub struct NewEndpoint {
     /// A payload filter (see `hookline_core::payload_filter`); `{}` or `None` for every payload.
     pub payload_filter: Option<serde_json::Value>,
     pub auth: Option<EndpointAuth>,
+    /// `["v1"]` (the default), `["v1a"]` or both.
+    pub signature_versions: Option<Vec<String>>,
 }
 
 /// What to change about an endpoint: `None` leaves a field as it is; `Some(None)` clears it.
@@ -59,19 +59,7 @@ pub struct EndpointChanges {
     pub metadata: Option<BTreeMap<String, String>>,
     pub payload_filter: Option<Option<serde_json::Value>>,
     pub auth: Option<Option<EndpointAuth>>,
-}
-
-/// The secrets an endpoint signs with now: the newest, and older ones until their grace period ends.
-#[derive(Debug, Clone)]
-pub struct LiveSecrets {
-    pub current: Secret,
-    pub retiring: Vec<RetiringSecret>,
-}
-
-#[derive(Debug, Clone)]
-pub struct RetiringSecret {
-    pub secret: Secret,
-    pub expires_at_ms: i64,
+    pub signature_versions: Option<Vec<String>>,
 }
 
 impl<P: Ports> App<P> {
@@ -100,7 +88,15 @@ impl<P: Ports> App<P> {
         endpoint.retry_schedule = retry_schedule;
         endpoint.metadata = request.metadata;
         endpoint.payload_filter = checked_payload_filter(request.payload_filter)?;
-        endpoint.auth = request.auth.map(EndpointAuth::checked).transpose()?;
+        endpoint.auth = match request.auth {
+            Some(auth) => Some(self.checked_auth(auth).await?),
+            None => None,
+        };
+        if let Some(versions) = &request.signature_versions {
+            endpoint.signature_versions = SignatureVersions::parse(versions)?;
+        }
+        let created_at_ms = endpoint.created_at_ms;
+        ensure_signing_key(&mut endpoint, created_at_ms);
         self.store.put_endpoint(&endpoint).await?;
         info!(tenant_id = %tenant, endpoint_id = %endpoint.id, "endpoint created");
         Ok(endpoint)
@@ -149,9 +145,11 @@ impl<P: Ports> App<P> {
         let headers = request.headers.clone().map(checked_headers).transpose()?;
         let payload_filter = request.payload_filter.clone().map(checked_payload_filter).transpose()?;
         let auth = match request.auth.clone() {
-            Some(Some(auth)) => Some(Some(auth.checked()?)),
+            Some(Some(auth)) => Some(Some(self.checked_auth(auth).await?)),
             other => other,
         };
+        let versions = request.signature_versions.as_deref().map(SignatureVersions::parse).transpose()?;
+        let now_ms = self.clock.now_ms();
         let retry_schedule = match request.retry_schedule.clone() {
             Some(Some(delays)) => Some(Some(checked_retry_schedule(delays, self.settings.max_attempts)?)),
             Some(None) => Some(None),
@@ -193,6 +191,10 @@ impl<P: Ports> App<P> {
                 if let Some(auth) = &auth {
                     endpoint.auth.clone_from(auth);
                 }
+                if let Some(versions) = versions {
+                    endpoint.signature_versions = versions;
+                    ensure_signing_key(endpoint, now_ms);
+                }
             })
             .await?;
         info!(tenant_id = %tenant, endpoint_id = %endpoint.id, "endpoint updated");
@@ -208,55 +210,25 @@ impl<P: Ports> App<P> {
         Ok(())
     }
 
-    pub async fn get_secret(&self, tenant: &TenantId, id: &str) -> Result<LiveSecrets, ServiceError> {
-        let endpoint = self.find(tenant, id).await?;
-        live_secrets(&endpoint, self.clock.now_ms())
-    }
-
-    /// A new secret signs from now on; the old ones keep signing until the grace period ends, so receivers
-    /// can switch over without rejecting a single delivery.
-    pub async fn rotate_secret(
-        &self,
-        tenant: &TenantId,
-        id: &str,
-        grace_period_secs: Option<u64>,
-    ) -> Result<LiveSecrets, ServiceError> {
-        let grace_secs = grace_period_secs.unwrap_or(DEFAULT_GRACE_SECS);
-        if grace_secs > MAX_GRACE_SECS {
-            return Err(ServiceError::Invalid(format!("grace_period_secs must be at most {MAX_GRACE_SECS}")));
-        }
-        let now_ms = self.clock.now_ms();
-        let until_ms = now_ms.saturating_add(i64::try_from(grace_secs * 1000).unwrap_or(i64::MAX));
-        let fresh = Secret::generate();
-        let endpoint = self
-            .modify(tenant, id, |endpoint| {
-                let mut secrets = vec![EndpointSecret { secret: fresh.clone(), expires_at_ms: None }];
-                secrets.extend(
-                    endpoint.secrets.iter().filter(|s| s.expires_at_ms.is_none_or(|at| at > now_ms)).map(
-                        |s| EndpointSecret {
-                            secret: s.secret.clone(),
-                            expires_at_ms: Some(s.expires_at_ms.map_or(until_ms, |at| at.min(until_ms))),
-                        },
-                    ),
-                );
-                secrets.truncate(MAX_SECRETS);
-                endpoint.secrets = secrets;
-            })
-            .await?;
-        info!(tenant_id = %tenant, endpoint_id = %endpoint.id, grace_secs, "secret rotated");
-        live_secrets(&endpoint, now_ms)
-    }
-
     async fn checked_url(&self, url: &str) -> Result<String, ServiceError> {
         self.settings.urls.check(url).await.map(|u| u.to_string()).map_err(ServiceError::BadUrl)
     }
 
-    async fn find(&self, tenant: &TenantId, id: &str) -> Result<Endpoint, ServiceError> {
+    /// The credential's shape, and an OAuth2 token URL held to the same rules as an endpoint's URL.
+    async fn checked_auth(&self, auth: EndpointAuth) -> Result<EndpointAuth, ServiceError> {
+        let auth = auth.checked()?;
+        if let EndpointAuth::OAuth2ClientCredentials(grant) = &auth {
+            self.settings.urls.check(&grant.token_url).await.map_err(ServiceError::BadTokenUrl)?;
+        }
+        Ok(auth)
+    }
+
+    pub(crate) async fn find(&self, tenant: &TenantId, id: &str) -> Result<Endpoint, ServiceError> {
         tenant_endpoint(&self.store, tenant, id).await
     }
 
     /// Read, change, write back conditionally on the revision read; on a concurrent write, start over.
-    async fn modify(
+    pub(crate) async fn modify(
         &self,
         tenant: &TenantId,
         id: &str,
@@ -276,25 +248,6 @@ impl<P: Ports> App<P> {
         }
         Err(StoreError::Conflict.into())
     }
-}
-
-fn live_secrets(endpoint: &Endpoint, now_ms: i64) -> Result<LiveSecrets, ServiceError> {
-    let mut live = endpoint.secrets.iter().filter(|s| s.expires_at_ms.is_none_or(|at| at > now_ms));
-    let newest = live.next().ok_or_else(|| {
-        ServiceError::Store(StoreError::Corrupt {
-            entity: "endpoint",
-            source: serde::de::Error::custom("an endpoint without a live secret"),
-        })
-    })?;
-    Ok(LiveSecrets {
-        current: newest.secret.clone(),
-        retiring: live
-            .map(|s| RetiringSecret {
-                secret: s.secret.clone(),
-                expires_at_ms: s.expires_at_ms.unwrap_or(now_ms),
-            })
-            .collect(),
-    })
 }
 
 /// The tenant's endpoint, or 404 (also for another tenant's id: the store is keyed by tenant).

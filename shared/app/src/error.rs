@@ -31,6 +31,9 @@ pub enum ServiceError {
     InvalidCursor,
     #[error("the endpoint URL is not acceptable: {0}")]
     BadUrl(#[source] UrlError),
+    /// An OAuth2 grant's `token_url`, held to the endpoint URL's rules (the SSRF guard among them).
+    #[error("auth: the token_url is not acceptable: {0}")]
+    BadTokenUrl(#[source] UrlError),
     /// Also the answer for another tenant's ids: they must be indistinguishable from missing ones.
     #[error("{kind} `{id}` does not exist")]
     NotFound { kind: &'static str, id: String },
@@ -75,8 +78,8 @@ impl ServiceError {
             Self::Undecodable(_) => "invalid_request",
             Self::EventTooLarge { .. } => "body_too_large",
             Self::InvalidCursor => "invalid_cursor",
-            Self::BadUrl(e) if e.is_blocked() => "url_not_allowed",
-            Self::BadUrl(_) => "invalid_url",
+            Self::BadUrl(e) | Self::BadTokenUrl(e) if e.is_blocked() => "url_not_allowed",
+            Self::BadUrl(_) | Self::BadTokenUrl(_) => "invalid_url",
             Self::NotFound { .. } => "not_found",
             Self::IdConflict(_) => "id_conflict",
             Self::InProgress(_) => "request_in_progress",

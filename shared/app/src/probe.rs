@@ -11,13 +11,14 @@ use std::time::{Duration, Instant};
 use hookline_core::delivery::OutgoingWebhook;
 use hookline_core::ids::{EndpointId, MessageId, TenantId};
 use hookline_core::model::{Endpoint, ErrorCode};
-use hookline_core::signing::{HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP, Secret, signature_header};
+use hookline_core::signing::{HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP, Secret};
 use hookline_core::time::rfc3339;
 
 use crate::app::App;
 use crate::clock::Clock as _;
 use crate::endpoints::tenant_endpoint;
 use crate::error::ServiceError;
+use crate::oauth_tokens::OAuthTokens;
 use crate::ports::Ports;
 use crate::sender::WebhookSender;
 
@@ -82,9 +83,11 @@ impl<P: Ports> App<P> {
     ) -> Result<ProbeReport, ServiceError> {
         let endpoint = tenant_endpoint(&self.store, tenant, endpoint_id).await?;
         let now_ms = self.clock.now_ms();
-        let checks = futures::future::join_all(
-            ProbeCase::ALL.map(|case| check(&self.sender, case, request(&endpoint, case, now_ms))),
-        )
+        // The probe fetches its own OAuth2 token, if the endpoint has a grant, and keeps it for its cases.
+        let tokens = OAuthTokens::default();
+        let checks = futures::future::join_all(ProbeCase::ALL.map(|case| {
+            check(&self.sender, &tokens, &endpoint, case, request(&endpoint, case, now_ms), now_ms)
+        }))
         .await;
         tracing::info!(tenant_id = %tenant, endpoint_id = %endpoint.id, ?checks, "endpoint probed");
         Ok(report(endpoint, checks))
@@ -110,7 +113,7 @@ fn request(endpoint: &Endpoint, case: ProbeCase, now_ms: i64) -> OutgoingWebhook
     let signature = if case == ProbeCase::BadSignature {
         Secret::generate().sign(id.as_str(), timestamp, body.as_bytes())
     } else {
-        signature_header(endpoint.signing_secrets(now_ms), id.as_str(), timestamp, body.as_bytes())
+        endpoint.signature_header(now_ms, id.as_str(), timestamp, body.as_bytes())
     };
     let mut headers = endpoint.own_headers();
     headers.extend([
@@ -122,9 +125,17 @@ fn request(endpoint: &Endpoint, case: ProbeCase, now_ms: i64) -> OutgoingWebhook
     OutgoingWebhook { url: endpoint.url.clone(), headers, body }
 }
 
-async fn check<H: WebhookSender>(sender: &H, case: ProbeCase, request: OutgoingWebhook) -> ProbeCheck {
+async fn check<H: WebhookSender>(
+    sender: &H,
+    tokens: &OAuthTokens,
+    endpoint: &Endpoint,
+    case: ProbeCase,
+    request: OutgoingWebhook,
+    now_ms: i64,
+) -> ProbeCheck {
     let started = Instant::now();
-    let (status, error_code) = match tokio::time::timeout(PROBE_TIMEOUT, sender.send(request)).await {
+    let send = tokens.send(sender, endpoint, request, now_ms);
+    let (status, error_code) = match tokio::time::timeout(PROBE_TIMEOUT, send).await {
         Ok(Ok(response)) => (Some(response.status), None),
         Ok(Err(failure)) => (None, Some(failure.code)),
         Err(_) => (None, Some(ErrorCode::Timeout)),

@@ -9,6 +9,7 @@ use hookline::sender::WebhookSender;
 use hookline_core::address_policy::{AddressPolicy, UrlError};
 use hookline_core::delivery::{OutgoingWebhook, SendFailure, WebhookResponse};
 use hookline_core::model::ErrorCode;
+use hookline_core::oauth::TokenRequest;
 
 use crate::resolver::{GuardedResolver, SystemLookup};
 
@@ -60,26 +61,18 @@ impl HttpSender {
         Ok(Self { client, settings: Arc::new(settings) })
     }
 
-    async fn read_limited(&self, mut response: reqwest::Response) -> String {
-        let limit = self.settings.response_body_limit;
-        let mut kept = Vec::new();
-        // Stop reading at the limit: a huge or endless body must not cost memory or time.
-        while kept.len() < limit {
-            match response.chunk().await {
-                Ok(Some(chunk)) => kept.extend_from_slice(&chunk[..chunk.len().min(limit - kept.len())]),
-                Ok(None) | Err(_) => break,
-            }
-        }
-        String::from_utf8_lossy(&kept).into_owned()
-    }
-}
-
-impl WebhookSender for HttpSender {
-    async fn send(&self, webhook: OutgoingWebhook) -> Result<WebhookResponse, SendFailure> {
+    /// POSTs `body` to `url` through the guard and reads at most `body_limit` bytes of the answer.
+    async fn post(
+        &self,
+        url: &str,
+        headers: Vec<(String, String)>,
+        body: String,
+        body_limit: usize,
+    ) -> Result<WebhookResponse, SendFailure> {
         let started = Instant::now();
         let failure = |code, detail: String| SendFailure { code, detail, latency: started.elapsed() };
-        // Literal addresses never reach the resolver, so they are checked here, on every attempt.
-        let url = match self.settings.policy.check_url(&webhook.url, self.settings.allow_http) {
+        // Literal addresses never reach the resolver, so they are checked here, on every request.
+        let url = match self.settings.policy.check_url(url, self.settings.allow_http) {
             Ok(url) => url,
             Err(UrlError::Blocked(ip)) => {
                 return Err(failure(ErrorCode::Blocked, format!("{ip} is not a public address")));
@@ -87,8 +80,8 @@ impl WebhookSender for HttpSender {
             Err(e @ UrlError::LoopbackName(_)) => return Err(failure(ErrorCode::Blocked, e.to_string())),
             Err(e) => return Err(failure(ErrorCode::InvalidUrl, e.to_string())),
         };
-        let mut request = self.client.post(url).body(webhook.body);
-        for (name, value) in webhook.headers {
+        let mut request = self.client.post(url).body(body);
+        for (name, value) in headers {
             request = request.header(name, value);
         }
         let response = request.send().await.map_err(|e| {
@@ -101,8 +94,39 @@ impl WebhookSender for HttpSender {
             .get(http::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        let body = self.read_limited(response).await;
+        let body = read_limited(response, body_limit).await;
         Ok(WebhookResponse { status, body, retry_after, latency: started.elapsed() })
+    }
+}
+
+async fn read_limited(mut response: reqwest::Response, limit: usize) -> String {
+    let mut kept = Vec::new();
+    // Stop reading at the limit: a huge or endless body must not cost memory or time.
+    while kept.len() < limit {
+        match response.chunk().await {
+            Ok(Some(chunk)) => kept.extend_from_slice(&chunk[..chunk.len().min(limit - kept.len())]),
+            Ok(None) | Err(_) => break,
+        }
+    }
+    String::from_utf8_lossy(&kept).into_owned()
+}
+
+/// Token answers are read whole up to this size (a JWT with many claims is a few KiB).
+const TOKEN_ANSWER_LIMIT: usize = 64 * 1024;
+
+impl WebhookSender for HttpSender {
+    async fn send(&self, webhook: OutgoingWebhook) -> Result<WebhookResponse, SendFailure> {
+        let limit = self.settings.response_body_limit;
+        self.post(&webhook.url, webhook.headers, webhook.body, limit).await
+    }
+
+    async fn fetch_token(&self, request: TokenRequest) -> Result<WebhookResponse, SendFailure> {
+        let headers = vec![
+            ("authorization".to_owned(), request.authorization),
+            ("content-type".to_owned(), "application/x-www-form-urlencoded".to_owned()),
+            ("accept".to_owned(), "application/json".to_owned()),
+        ];
+        self.post(&request.token_url, headers, request.form, TOKEN_ANSWER_LIMIT).await
     }
 }
 

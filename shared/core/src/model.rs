@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::endpoint_auth::EndpointAuth;
+use crate::endpoint_signing::{EndpointSigningKey, SignatureVersions};
 use crate::event_types::{EventFilter, EventType};
 use crate::ids::{AttemptId, EndpointId, MessageId, TenantId};
 use crate::payload_filter::PayloadFilter;
@@ -68,6 +69,12 @@ pub struct Endpoint {
     pub filter: EventFilter,
     /// Newest first. Every unexpired secret signs, so receivers can switch without downtime.
     pub secrets: Vec<EndpointSecret>,
+    /// Which signatures deliveries carry: v1 (HMAC, the default), v1a (Ed25519), or both.
+    #[serde(default, skip_serializing_if = "is_v1_only")]
+    pub signature_versions: SignatureVersions,
+    /// v1a keys, newest first, rotated like `secrets`; empty until the endpoint first signs with v1a.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub signing_keys: Vec<EndpointSigningKey>,
     pub enabled: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disabled_reason: Option<String>,
@@ -108,6 +115,10 @@ pub struct Endpoint {
     pub tenant_deleted_at_ms: Option<i64>,
 }
 
+fn is_v1_only(versions: &SignatureVersions) -> bool {
+    *versions == SignatureVersions::V1
+}
+
 /// A registered event type: documentation for subscribers, and a gate for tenants that refuse others.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventTypeInfo {
@@ -135,6 +146,8 @@ impl Endpoint {
             url,
             filter,
             secrets: vec![EndpointSecret { secret, expires_at_ms: None }],
+            signature_versions: SignatureVersions::V1,
+            signing_keys: Vec::new(),
             enabled: true,
             disabled_reason: None,
             payload_filter: None,
@@ -153,12 +166,13 @@ impl Endpoint {
         }
     }
 
-    /// The endpoint's own headers for a request: its custom headers, then `Authorization` if it has auth.
+    /// The endpoint's own headers for a request: its custom headers, then `Authorization` if its auth has
+    /// a fixed value (an OAuth2 token is added at delivery).
     pub fn own_headers(&self) -> Vec<(String, String)> {
         let mut headers: Vec<(String, String)> =
             self.headers.iter().map(|(name, value)| (name.clone(), value.clone())).collect();
-        if let Some(auth) = &self.auth {
-            headers.push(("authorization".to_owned(), auth.header_value()));
+        if let Some(value) = self.auth.as_ref().and_then(EndpointAuth::header_value) {
+            headers.push(("authorization".to_owned(), value));
         }
         headers
     }
@@ -207,6 +221,10 @@ pub enum ErrorCode {
     /// The endpoint's tenant was deleted after the message was accepted.
     #[serde(rename = "E_TENANT_DELETED")]
     TenantDeleted,
+    /// The endpoint's OAuth2 token endpoint gave no token (refused, unreachable, or a bad answer), so
+    /// nothing was POSTed.
+    #[serde(rename = "E_OAUTH_TOKEN")]
+    OAuthToken,
 }
 
 impl ErrorCode {
@@ -223,6 +241,7 @@ impl ErrorCode {
             Self::EndpointDeleted => "E_ENDPOINT_DELETED",
             Self::InvalidUrl => "E_INVALID_URL",
             Self::TenantDeleted => "E_TENANT_DELETED",
+            Self::OAuthToken => "E_OAUTH_TOKEN",
         }
     }
 }
@@ -288,6 +307,8 @@ mod tests {
             ErrorCode::EndpointDisabled,
             ErrorCode::EndpointDeleted,
             ErrorCode::InvalidUrl,
+            ErrorCode::TenantDeleted,
+            ErrorCode::OAuthToken,
         ] {
             let json = serde_json::to_string(&code).unwrap();
             assert_eq!(json, format!("\"{}\"", code.as_str()));

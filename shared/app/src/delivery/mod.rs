@@ -17,9 +17,9 @@ use hookline_core::time::rfc3339;
 use self::in_flight::{InFlight, Slot};
 use crate::clock::Clock as _;
 use crate::metrics::{Metric, Metrics};
+use crate::oauth_tokens::OAuthTokens;
 use crate::ports::Ports;
 use crate::queue::{DeliveryQueue as _, MAX_SEND_DELAY, QueueError};
-use crate::sender::WebhookSender as _;
 use crate::store::{
     AttemptStore as _, EndpointStore as _, LogStore as _, RateBucket, RateLimiter as _, StoreError,
 };
@@ -49,6 +49,8 @@ pub struct Delivery<P: Ports> {
     clock: P::Clock,
     settings: DeliverySettings,
     in_flight: InFlight,
+    /// OAuth2 tokens held for endpoints in this instance.
+    tokens: OAuthTokens,
 }
 
 impl<P: Ports> Delivery<P> {
@@ -60,7 +62,7 @@ impl<P: Ports> Delivery<P> {
         settings: DeliverySettings,
     ) -> Self {
         let in_flight = InFlight::new(settings.endpoint_concurrency);
-        Self { store, queue, sender, clock, settings, in_flight }
+        Self { store, queue, sender, clock, settings, in_flight, tokens: OAuthTokens::default() }
     }
 
     pub fn settings(&self) -> &DeliverySettings {
@@ -78,6 +80,10 @@ impl<P: Ports> Delivery<P> {
     }
 
     /// The sender, for tests that look at what was sent.
+    pub fn tokens(&self) -> &OAuthTokens {
+        &self.tokens
+    }
+
     pub fn sender(&self) -> &P::Sender {
         &self.sender
     }
@@ -214,7 +220,9 @@ impl<P: Ports> Delivery<P> {
                     Ok(slot) => slot,
                     Err(throttle) => return self.put_back(task, number, throttle, received).await,
                 };
-                let outcome = self.sender.send(signed(task, endpoint, self.clock.now_ms())).await;
+                let now_ms = self.clock.now_ms();
+                let outcome =
+                    self.tokens.send(&self.sender, endpoint, signed(task, endpoint, now_ms), now_ms).await;
                 let verdict = judge(&outcome, number, schedule, self.clock.now_ms(), &mut rand::rng());
                 (Some(outcome), verdict)
             }

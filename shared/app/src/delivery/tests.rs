@@ -40,6 +40,13 @@ impl WebhookSender for ScriptedSender {
         self.sent.lock().unwrap().push(webhook);
         self.script.lock().unwrap().pop_front().expect("the test scripted too few answers")
     }
+
+    async fn fetch_token(
+        &self,
+        _request: hookline_core::oauth::TokenRequest,
+    ) -> Result<WebhookResponse, SendFailure> {
+        crate::testing::no_token_endpoint()
+    }
 }
 
 fn status(code: u16) -> Result<WebhookResponse, SendFailure> {

@@ -15,7 +15,7 @@ mod store;
 pub use clock::ManualClock;
 pub use lookup::ScriptedLookup;
 pub use metrics::RecordedMetrics;
-pub use ports::{MemoryPorts, NoSender};
+pub use ports::{MemoryPorts, NoSender, no_token_endpoint};
 pub use queue::MemoryQueue;
 pub use settings::{PUBLIC_IP, app_settings, memory_app, public_urls};
 pub use store::MemoryStore;

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use hookline_core::delivery::{OutgoingWebhook, SendFailure, WebhookResponse};
 use hookline_core::model::ErrorCode;
+use hookline_core::oauth::TokenRequest;
 
 use super::{ManualClock, MemoryQueue, MemoryStore};
 use crate::ports::Ports;
@@ -34,4 +35,17 @@ impl WebhookSender for NoSender {
             latency: Duration::ZERO,
         })
     }
+
+    async fn fetch_token(&self, _request: TokenRequest) -> Result<WebhookResponse, SendFailure> {
+        no_token_endpoint()
+    }
+}
+
+/// What a test sender answers a token request with when its test has no OAuth2 endpoint.
+pub fn no_token_endpoint() -> Result<WebhookResponse, SendFailure> {
+    Err(SendFailure {
+        code: ErrorCode::Connect,
+        detail: "this test has no token endpoint".into(),
+        latency: Duration::ZERO,
+    })
 }

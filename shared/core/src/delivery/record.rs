@@ -6,7 +6,7 @@ use super::outcome::{OutgoingWebhook, SendFailure, WebhookResponse};
 use super::verdict::Verdict;
 use crate::ids::AttemptId;
 use crate::model::{Attempt, Endpoint};
-use crate::signing::{HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP, signature_header};
+use crate::signing::{HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP};
 use crate::task::Deliver;
 
 /// The request for this attempt: the endpoint's own headers, then the Standard Webhooks headers, signed
@@ -15,7 +15,7 @@ pub fn signed(task: &Deliver, endpoint: &Endpoint, now_ms: i64) -> OutgoingWebho
     let id = task.message_id.as_str();
     let now_secs = now_ms.div_euclid(1000);
     // Expiry is in milliseconds: a secret rotated out mid-second must not sign for the rest of it.
-    let signature = signature_header(endpoint.signing_secrets(now_ms), id, now_secs, task.body.as_bytes());
+    let signature = endpoint.signature_header(now_ms, id, now_secs, task.body.as_bytes());
     // The endpoint's own headers go first; their names were checked against the reserved ones on write.
     let mut headers = endpoint.own_headers();
     headers.extend([

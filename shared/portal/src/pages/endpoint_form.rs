@@ -22,6 +22,8 @@ pub struct Fields {
     pub retry_schedule: String,
     pub payload_filter: String,
     pub auth: AuthFields,
+    /// `v1`, `v1a` or both, as ticked.
+    pub signature_versions: Vec<String>,
     pub enabled: bool,
 }
 
@@ -37,9 +39,10 @@ impl FieldError {
     pub fn of(error: &ApiError) -> Self {
         let words = error.message.to_ascii_lowercase();
         let field = match error.code {
+            _ if words.starts_with("auth") => Some("auth_secret"),
+            _ if words.starts_with("signature_versions") => Some("signature_versions"),
             "invalid_url" | "url_not_allowed" => Some("url"),
             "invalid_filter" => Some("payload_filter"),
-            _ if words.starts_with("auth") => Some("auth_secret"),
             _ if words.contains("header") => Some("headers"),
             _ if words.contains("rate") => Some("rate_limit"),
             _ if words.contains("retry") || words.contains("schedule") || words.contains("delay") => {
@@ -56,7 +59,12 @@ impl FieldError {
 
 impl Fields {
     pub fn blank() -> Self {
-        Self { enabled: true, auth: AuthFields::of(None), ..Self::default() }
+        Self {
+            enabled: true,
+            auth: AuthFields::of(None),
+            signature_versions: vec!["v1".to_owned()],
+            ..Self::default()
+        }
     }
 
     pub fn of(view: &EndpointView, catalogue: &[EventTypeView]) -> Self {
@@ -75,6 +83,7 @@ impl Fields {
             retry_schedule: view.retry_schedule.clone().unwrap_or_default().join(", "),
             payload_filter: view.payload_filter.as_ref().map(ToString::to_string).unwrap_or_default(),
             auth: AuthFields::of(view.auth.as_ref()),
+            signature_versions: view.signature_versions.clone(),
             enabled: view.enabled,
         }
     }
@@ -90,6 +99,7 @@ impl Fields {
             retry_schedule: form.get("retry_schedule").unwrap_or_default().to_owned(),
             payload_filter: form.get("payload_filter").unwrap_or_default().to_owned(),
             auth: AuthFields::read(form),
+            signature_versions: form.all("signature_versions").into_iter().map(str::to_owned).collect(),
             enabled: form.checked("enabled"),
         }
     }
@@ -149,6 +159,7 @@ impl Fields {
             metadata: BTreeMap::new(),
             payload_filter: self.payload_filter()?,
             auth: self.auth.to_create()?,
+            signature_versions: Some(self.signature_versions.clone()),
         })
     }
 
@@ -164,6 +175,7 @@ impl Fields {
             metadata: None,
             payload_filter: Some(self.payload_filter()?),
             auth: self.auth.to_update()?,
+            signature_versions: Some(self.signature_versions.clone()),
         })
     }
 }
@@ -268,6 +280,7 @@ pub fn render(
     field_error(html, error_at("payload_filter"));
     html.raw("</div>");
     fields.auth.render(html, error_at("auth_secret"));
+    signature_versions(html, &fields.signature_versions, error_at("signature_versions"));
     if editing {
         let checked = if fields.enabled { " checked" } else { "" };
         html.raw("<p><label><input type=\"checkbox\" name=\"enabled\" value=\"on\"")
@@ -276,6 +289,21 @@ pub fn render(
     }
     let label = if editing { "Save changes" } else { "Create endpoint" };
     html.raw("<p><button type=\"submit\">").text(label).raw("</button></p></form>");
+}
+
+fn signature_versions(html: &mut Html, ticked: &[String], error: Option<&FieldError>) {
+    html.raw("<fieldset><legend>Signatures</legend>");
+    for (value, words) in [
+        ("v1", "v1: HMAC-SHA256 with your signing secret"),
+        ("v1a", "v1a: Ed25519, verified with a public key (no shared secret)"),
+    ] {
+        let checked = if ticked.iter().any(|t| t == value) { " checked" } else { "" };
+        html.raw("<label><input type=\"checkbox\" name=\"signature_versions\" value=\"").text(value);
+        html.raw("\"").raw(checked).raw("> ").text(words).raw("</label>");
+    }
+    html.raw("<p class=\"hint\">Tick both while your receiver moves from one to the other.</p>");
+    field_error(html, error);
+    html.raw("</fieldset>");
 }
 
 fn input(

@@ -197,7 +197,7 @@ async fn page<P: Ports>(
         let action = visit.link(&format!("endpoints/{id}"));
         endpoint_form::render(&mut html, &action, &visit.csrf, &fields, &catalogue, error, true);
     }
-    secrets::section(&mut html, visit, id);
+    secrets::section(&mut html, visit, id, endpoint.public_key.as_deref());
     testing::section(&mut html, visit, id);
     if visit.may(Capability::ManageEndpoints) {
         html.raw("<h2>Delete</h2><p><a class=\"button secondary\" href=\"")

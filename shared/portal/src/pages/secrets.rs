@@ -16,8 +16,15 @@ use crate::{PortalResponse, Visit};
 const GRACE_CHOICES: [(u64, &str); 4] =
     [(0, "none: the old secret stops now"), (3600, "1 hour"), (86_400, "24 hours"), (7 * 86_400, "7 days")];
 
-pub fn section<P: Ports>(html: &mut Html, visit: &Visit<'_, P>, id: &str) {
+pub fn section<P: Ports>(html: &mut Html, visit: &Visit<'_, P>, id: &str, public_key: Option<&str>) {
     html.raw("<h2>Signing secret</h2><div class=\"card\">");
+    if let Some(key) = public_key {
+        // A public key is not a secret: shown to everyone who may see the endpoint.
+        html.raw(
+            "<p>This endpoint signs with v1a (Ed25519). Verify with its public key, no secret needed:</p>",
+        );
+        html.raw("<p><code id=\"public-key\">").text(key).raw("</code></p>");
+    }
     html.raw("<p>Every webhook is signed (Standard Webhooks). Verify it with an official library, for example in Python:</p>");
     html.raw("<pre><code>pip install standardwebhooks\n\nimport os\nfrom standardwebhooks.webhooks import Webhook\n\nwh = Webhook(os.environ[\"WEBHOOK_SECRET\"])  # this endpoint's secret\n# raises if the signature or the timestamp is wrong\npayload = wh.verify(request_body, request_headers)</code></pre>");
     html.raw("<p class=\"hint\">The libraries for Node (<code>standardwebhooks</code> on npm), Go, Ruby, PHP, Java and Rust take the same secret and headers.</p>");
@@ -72,6 +79,13 @@ fn secret_notice(title: &str, secret: &hookline_api::SecretView) -> String {
         .raw(":</p><p><code id=\"secret\">")
         .text(&secret.secret)
         .raw("</code></p>");
+    for key in &secret.public_keys {
+        html.raw("<p class=\"hint\">v1a public key <code>").text(&key.public_key).raw("</code>");
+        if let Some(expires_at) = &key.expires_at {
+            html.raw(" signs until ").text(expires_at);
+        }
+        html.raw(".</p>");
+    }
     for previous in &secret.previous {
         html.raw("<p class=\"hint\">The previous secret <code>")
             .text(&previous.secret)

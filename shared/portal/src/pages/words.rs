@@ -17,6 +17,7 @@ pub fn error_code(code: ErrorCode) -> &'static str {
         ErrorCode::EndpointDeleted => "The endpoint was deleted, so nothing was sent.",
         ErrorCode::InvalidUrl => "The endpoint's URL cannot be requested.",
         ErrorCode::TenantDeleted => "The account was deleted, so nothing was sent.",
+        ErrorCode::OAuthToken => "Your OAuth2 token endpoint gave no token, so nothing was sent.",
     }
 }
 

@@ -2,7 +2,7 @@ use std::time::Duration;
 
 use hookline::app::AppSettings;
 use hookline::clock::Clock as _;
-use hookline::endpoints::MAX_GRACE_SECS;
+use hookline::endpoint_secrets::MAX_GRACE_SECS;
 use hookline::testing::public_urls;
 use hookline_core::address_policy::AddressPolicy;
 use serde_json::{Value, json};

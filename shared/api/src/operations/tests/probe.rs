@@ -94,6 +94,13 @@ impl WebhookSender for FakeReceiver {
         };
         Ok(WebhookResponse { status, body: String::new(), retry_after: None, latency: Duration::ZERO })
     }
+
+    async fn fetch_token(
+        &self,
+        _request: hookline_core::oauth::TokenRequest,
+    ) -> Result<WebhookResponse, SendFailure> {
+        hookline::testing::no_token_endpoint()
+    }
 }
 
 async fn probe(behaviour: Behaviour) -> (ProbeReport, FakeReceiver) {

@@ -93,6 +93,13 @@ impl WebhookSender for GatedSender {
         }
         answer
     }
+
+    async fn fetch_token(
+        &self,
+        request: hookline_core::oauth::TokenRequest,
+    ) -> Result<WebhookResponse, SendFailure> {
+        self.inner.fetch_token(request).await
+    }
 }
 
 #[tokio::test]

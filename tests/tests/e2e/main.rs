@@ -7,6 +7,7 @@ mod api;
 mod attempt_log;
 mod cli;
 mod dns_pinning;
+mod endpoint_auth;
 mod fairness;
 mod faults;
 mod filters;

@@ -189,7 +189,7 @@ async fn v1a_signatures_verify_with_pythons_ed25519_beside_v1_and_through_a_rota
     assert!(!secret.text.contains("whsk_"), "the signing key never leaves: {}", secret.text);
 
     stack.send_event("invoice.paid", json!({ "amount": 4200 })).await.unwrap();
-    let arrived = stack.poll_until(Duration::from_secs(15), async || receiver.received().len() >= 1).await;
+    let arrived = stack.poll_until(Duration::from_secs(15), async || !receiver.received().is_empty()).await;
     assert!(arrived.unwrap());
     let got = receiver.received();
     let (headers, body) = (got[0].headers.clone(), got[0].body.clone());

@@ -226,7 +226,7 @@ async fn the_portal_sets_an_endpoints_authorization_and_never_shows_the_stored_s
     let cookie = sign_in(&stack, &["manage_endpoints"], false).await;
     let token = csrf(&get(&stack, "endpoints/new", &cookie).await);
     let form = format!(
-        "csrf={token}&url=https%3A%2F%2Fa.example.com%2Fh&auth_type=basic&auth_username=hooks&auth_secret=pa55-word-ab12"
+        "csrf={token}&url=https%3A%2F%2Fa.example.com%2Fh&signature_versions=v1&auth_type=basic&auth_username=hooks&auth_secret=pa55-word-ab12"
     );
     let created = post(&stack, "endpoints", &cookie, &form).await;
     assert_eq!(created.status, 303, "{}", created.text);
@@ -239,12 +239,13 @@ async fn the_portal_sets_an_endpoints_authorization_and_never_shows_the_stored_s
     assert!(page.text.contains("ending in …ab12"));
     // Saved again with the secret left empty: the stored one stays.
     let keep = format!(
-        "csrf={token}&url=https%3A%2F%2Fa.example.com%2Fh&auth_type=basic&auth_username=hooks&enabled=on"
+        "csrf={token}&url=https%3A%2F%2Fa.example.com%2Fh&signature_versions=v1&auth_type=basic&auth_username=hooks&enabled=on"
     );
     assert_eq!(post(&stack, &format!("endpoints/{id}"), &cookie, &keep).await.status, 200);
     let kept = stack.send("GET", &format!("/v1/endpoints/{id}"), "").await;
     assert_eq!(kept.body["auth"]["hint"], json!("…ab12"));
-    let missing = format!("csrf={token}&url=https%3A%2F%2Fb.example.com%2Fh&auth_type=bearer");
+    let missing =
+        format!("csrf={token}&url=https%3A%2F%2Fb.example.com%2Fh&signature_versions=v1&auth_type=bearer");
     let refused = post(&stack, "endpoints", &cookie, &missing).await;
     assert_eq!(refused.status, 400);
     assert!(refused.text.contains("enter the token"));

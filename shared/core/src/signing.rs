@@ -166,8 +166,9 @@ pub enum VerifyError {
     /// The header has no signature of this version (`v1` or `v1a`).
     #[error("the webhook-signature header has no {0} signature")]
     NoSignature(&'static str),
-    #[error("no signature matches: wrong key, or the id, timestamp or body changed")]
-    NoMatch,
+    /// The header has signatures of this version, and none verifies.
+    #[error("no {0} signature matches: wrong key, or the id, timestamp or body changed")]
+    NoMatch(&'static str),
 }
 
 /// Checks a received webhook the way a Standard Webhooks receiver must: timestamp within
@@ -195,7 +196,7 @@ pub fn verify(
             return Ok(());
         }
     }
-    Err(if saw_v1 { VerifyError::NoMatch } else { VerifyError::NoSignature("v1") })
+    Err(if saw_v1 { VerifyError::NoMatch("v1") } else { VerifyError::NoSignature("v1") })
 }
 
 /// The `webhook-timestamp` as seconds, if it is within `tolerance_secs` of `now`.
@@ -259,7 +260,7 @@ mod tests {
     #[test]
     fn a_changed_body_does_not_verify() {
         let tampered = VECTOR_BODY.replace("test_user", "admin");
-        assert_eq!(check(VECTOR_SIG, &tampered, VECTOR_TS), Err(VerifyError::NoMatch));
+        assert_eq!(check(VECTOR_SIG, &tampered, VECTOR_TS), Err(VerifyError::NoMatch("v1")));
     }
 
     #[test]
@@ -274,7 +275,7 @@ mod tests {
             VECTOR_TS,
             DEFAULT_TOLERANCE_SECS,
         );
-        assert_eq!(result, Err(VerifyError::NoMatch));
+        assert_eq!(result, Err(VerifyError::NoMatch("v1")));
     }
 
     #[test]
@@ -288,7 +289,7 @@ mod tests {
             VECTOR_TS,
             DEFAULT_TOLERANCE_SECS,
         );
-        assert_eq!(result, Err(VerifyError::NoMatch));
+        assert_eq!(result, Err(VerifyError::NoMatch("v1")));
     }
 
     #[test]
@@ -324,9 +325,9 @@ mod tests {
         let wrong_version = VECTOR_SIG.replace("v1,", "v2,");
         assert_eq!(check(&wrong_version, VECTOR_BODY, VECTOR_TS), Err(VerifyError::NoSignature("v1")));
         assert_eq!(check("", VECTOR_BODY, VECTOR_TS), Err(VerifyError::NoSignature("v1")));
-        assert_eq!(check("v1,not base64!", VECTOR_BODY, VECTOR_TS), Err(VerifyError::NoMatch));
+        assert_eq!(check("v1,not base64!", VECTOR_BODY, VECTOR_TS), Err(VerifyError::NoMatch("v1")));
         let truncated = &VECTOR_SIG[..VECTOR_SIG.len() - 4];
-        assert_eq!(check(truncated, VECTOR_BODY, VECTOR_TS), Err(VerifyError::NoMatch));
+        assert_eq!(check(truncated, VECTOR_BODY, VECTOR_TS), Err(VerifyError::NoMatch("v1")));
     }
 
     #[test]

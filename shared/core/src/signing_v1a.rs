@@ -162,7 +162,7 @@ pub fn verify(
             return Ok(());
         }
     }
-    Err(if saw_v1a { VerifyError::NoMatch } else { VerifyError::NoSignature("v1a") })
+    Err(if saw_v1a { VerifyError::NoMatch("v1a") } else { VerifyError::NoSignature("v1a") })
 }
 
 #[cfg(test)]
@@ -200,11 +200,14 @@ mod tests {
         let public = key.public_key();
         assert_eq!(verify(&public, ID, &TS.to_string(), &header, BODY, TS, 300), Ok(()));
         let other = SigningKey::generate().public_key();
-        assert_eq!(verify(&other, ID, &TS.to_string(), &header, BODY, TS, 300), Err(VerifyError::NoMatch));
+        assert_eq!(
+            verify(&other, ID, &TS.to_string(), &header, BODY, TS, 300),
+            Err(VerifyError::NoMatch("v1a"))
+        );
         let changed = br#"{"email":"test@example.com","username":"admin"}"#;
         assert_eq!(
             verify(&public, ID, &TS.to_string(), &header, changed, TS, 300),
-            Err(VerifyError::NoMatch)
+            Err(VerifyError::NoMatch("v1a"))
         );
         assert_eq!(
             verify(&public, ID, &TS.to_string(), &header, BODY, TS + 301, 300),

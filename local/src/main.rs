@@ -1,6 +1,7 @@
 //! `hookline-local`: the local pipeline's helpers. `provision` creates the template's queues and table
 //! in the emulator and writes the functions' env file; `event-source` feeds the delivery function from
-//! SQS like Lambda does; `receiver` is a webhook receiver that verifies signatures and prints them.
+//! SQS like Lambda does; `receiver` is a webhook receiver that verifies signatures and prints them;
+//! `counting-proxy` counts AWS requests by operation on their way to the emulator (the cost bench).
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -9,6 +10,7 @@ use std::path::PathBuf;
 use anyhow::{Context as _, anyhow};
 use clap::{Parser, Subcommand};
 use hookline_core::signing::Secret;
+use hookline_local::counting_proxy::{CountingProxy, Upstreams};
 use hookline_local::event_source::{EventSource, HttpInvoke};
 use hookline_local::provision::{Template, provision};
 use hookline_local::receiver::{Behaviour, Received, Receiver};
@@ -60,6 +62,18 @@ enum Command {
         #[arg(long)]
         secret_file: Option<PathBuf>,
     },
+    /// Forward AWS requests to the emulator with keep-alive, counting them by operation; prints its URL.
+    CountingProxy {
+        #[arg(long, default_value = "127.0.0.1:0")]
+        listen: SocketAddr,
+        /// The emulator (every service, unless one of the next two says otherwise).
+        #[arg(long, env = "AWS_ENDPOINT_URL")]
+        upstream: String,
+        #[arg(long)]
+        dynamodb_upstream: Option<String>,
+        #[arg(long)]
+        sqs_upstream: Option<String>,
+    },
 }
 
 fn parse_pair(text: &str) -> Result<(String, String), String> {
@@ -99,6 +113,12 @@ async fn main() -> anyhow::Result<()> {
             }
             tokio::signal::ctrl_c().await?;
         }
+        Command::CountingProxy { listen, upstream, dynamodb_upstream, sqs_upstream } => {
+            let upstreams = Upstreams { default: upstream, dynamodb: dynamodb_upstream, sqs: sqs_upstream };
+            let proxy = CountingProxy::start(listen, upstreams, &["pk", "sk"]).await?;
+            print_url(&proxy.url());
+            tokio::signal::ctrl_c().await?;
+        }
     }
     Ok(())
 }
@@ -110,6 +130,11 @@ async fn wait_for_secret(path: &PathBuf) -> anyhow::Result<Secret> {
         }
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
+}
+
+#[allow(clippy::print_stdout, reason = "the URL is this command's answer, for the script that starts it")]
+fn print_url(url: &str) {
+    println!("{url}");
 }
 
 #[allow(clippy::print_stdout, reason = "printing what arrived is this command's job")]

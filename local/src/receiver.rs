@@ -109,6 +109,11 @@ impl Receiver {
         lock(&self.shared.log).clone()
     }
 
+    /// How many requests arrived (without copying them).
+    pub fn count(&self) -> usize {
+        lock(&self.shared.log).len()
+    }
+
     /// Waits until `count` requests arrived (or `timeout` passed) and returns what arrived.
     pub async fn wait_for(&self, count: usize, timeout: Duration) -> Vec<Received> {
         let deadline = tokio::time::Instant::now() + timeout;

@@ -11,6 +11,7 @@ use aws_lambda_events::event::sqs::SqsEvent;
 use hookline::app::{App, AppSettings};
 use hookline::clock::{Clock as _, SystemClock};
 use hookline::delivery::{Delivery, DeliverySettings};
+use hookline::metrics::Metrics;
 use hookline::store::AttemptStore as _;
 use hookline::tenants::{NewTenant, create_tenant, issue_platform_key};
 use hookline::testing::RecordedMetrics;
@@ -76,6 +77,11 @@ impl Stack {
     /// A fresh, uniquely named stack. `parameters` override the template's parameters; local
     /// development's opt-ins (plain http, loopback receivers) are always on.
     pub async fn new(parameters: &[(&str, &str)]) -> anyhow::Result<Self> {
+        Self::with_metrics(parameters, None).await
+    }
+
+    /// A fresh stack whose functions emit to `metrics` (a benchmark's EMF writer) instead of recording.
+    pub async fn with_metrics(parameters: &[(&str, &str)], metrics: Option<Metrics>) -> anyhow::Result<Self> {
         anyhow::ensure!(
             std::env::var("AWS_ENDPOINT_URL").is_ok_and(|url| url.starts_with("http://127.0.0.1")),
             "AWS_ENDPOINT_URL must point at the local emulator: run the tests with scripts/test.sh"
@@ -85,6 +91,8 @@ impl Stack {
             ("AllowHttpEndpoints", "true"),
             ("AllowedPrivateCidrs", "127.0.0.0/8"),
             ("HOOKLINE_REQUEST_TIMEOUT_SECS", "5"),
+            // Tests change endpoints and deliver at once; the tests that measure the cache set it.
+            ("HOOKLINE_ENDPOINT_CACHE_SECS", "0"),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -99,27 +107,28 @@ impl Stack {
         let store = DynamoStore::from_sdk(&aws, &config.table_name, config.retention_days);
         let queue = SqsQueue::from_sdk(&aws, &config.delivery_queue_url);
         let sender = HttpSender::new(config.http_settings())?;
-        let metrics = RecordedMetrics::default();
+        let recorded = RecordedMetrics::default();
+        let emitted = metrics.unwrap_or_else(|| recorded.metrics());
         let ingest = App::new(
             store.clone(),
             queue.clone(),
             sender.clone(),
             SystemClock,
-            AppSettings { metrics: metrics.metrics(), ..config.app_settings() },
+            AppSettings { metrics: emitted.clone(), ..config.app_settings() },
         );
         let delivery = Delivery::new(
             store,
             queue,
             sender,
             SystemClock,
-            DeliverySettings { metrics: metrics.metrics(), ..config.delivery_settings() },
+            DeliverySettings { metrics: emitted, ..config.delivery_settings() },
         );
         let mut source = EventSource::new(&aws, &config.delivery_queue_url).await?;
         source.wait_seconds = 0;
         let NewTenant { tenant, token, .. } =
             create_tenant(ingest.store(), "test", SystemClock.now_ms()).await?;
         let token = token.expose().to_owned();
-        Ok(Self { aws, made, config, ingest, delivery, metrics, source, tenant, token })
+        Ok(Self { aws, made, config, ingest, delivery, metrics: recorded, source, tenant, token })
     }
 
     /// Another tenant on the same stack, and its key.

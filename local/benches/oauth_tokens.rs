@@ -82,6 +82,7 @@ async fn run(label: &str, expires_in: u64, pace: Option<Duration>) {
         endpoint_concurrency: 32,
         disable_after: Duration::from_secs(5 * 86_400),
         max_receive_count: RetrySchedule::standard().attempts() + 2,
+        endpoint_cache: Duration::from_secs(5),
         metrics: Metrics::new(EmfMetrics::with_writer(&MetricsConfig::default(), |_| {})),
     };
     let deps = Delivery::<BenchPorts>::new(

@@ -85,6 +85,7 @@ async fn delivery_path() {
         endpoint_concurrency: IN_FLIGHT,
         disable_after: Duration::from_secs(5 * 86_400),
         max_receive_count: RetrySchedule::standard().attempts() + 2,
+        endpoint_cache: Duration::from_secs(5),
         // The EMF documents are built, not printed.
         metrics: Metrics::new(EmfMetrics::with_writer(&MetricsConfig::default(), |line| {
             black_box(line);

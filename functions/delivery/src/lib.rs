@@ -19,6 +19,8 @@ pub async fn handle<P: Ports>(
             .buffer_unordered(delivery.settings().concurrency)
             .collect()
             .await;
+    // One metrics document per tenant and invocation, written before Lambda may freeze the instance.
+    delivery.settings().metrics.flush();
     let failed: Vec<BatchItemFailure> = outcomes
         .into_iter()
         .filter(|(_, disposition)| *disposition == Disposition::Again)

@@ -68,6 +68,7 @@ async fn deps(status: u16) -> (Deps, TenantId, EndpointId) {
         metrics: RecordedMetrics::default().metrics(),
         // As the template derives it for two attempts: one receive per attempt, plus 5.
         max_receive_count: 7,
+        endpoint_cache: std::time::Duration::ZERO,
     };
     let sender = FixedSender { status, sent: Arc::default() };
     let deps =

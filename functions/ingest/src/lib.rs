@@ -41,10 +41,14 @@ pub async fn handle<P: Ports>(app: &App<P>, request: Request) -> Result<Response
     let method = request.method().clone();
     let path = route_path(&request);
     if path == "/portal" || path.starts_with("/portal/") {
-        return Ok(portal(app, &request, &method, &path).instrument(info_span!("portal", %method)).await);
+        let page = portal(app, &request, &method, &path).instrument(info_span!("portal", %method)).await;
+        app.settings().metrics.flush();
+        return Ok(page);
     }
     let span = info_span!("request", %method, %path);
     let answer = serve(app, &request, &method, &path).instrument(span).await;
+    // One metrics document per invocation, written before the answer (Lambda may freeze us after it).
+    app.settings().metrics.flush();
     Ok(match answer {
         Ok(reply) => {
             let mut response = respond(reply.status, reply.body, reply.content_type);

@@ -7,6 +7,7 @@ use std::fmt;
 use crate::lookup::UrlGuard;
 use crate::metrics::Metrics;
 use crate::ports::Ports;
+use crate::rate_budget::RateBudget;
 
 #[derive(Debug, Clone)]
 pub struct AppSettings {
@@ -34,6 +35,8 @@ pub struct App<P: Ports> {
     pub(crate) sender: P::Sender,
     pub(crate) clock: P::Clock,
     pub(crate) settings: AppSettings,
+    /// What this instance holds of tenants' ingest budgets.
+    pub(crate) rate_budget: RateBudget,
 }
 
 impl<P: Ports> App<P> {
@@ -44,7 +47,7 @@ impl<P: Ports> App<P> {
         clock: P::Clock,
         settings: AppSettings,
     ) -> Self {
-        Self { store, queue, sender, clock, settings }
+        Self { store, queue, sender, clock, settings, rate_budget: RateBudget::default() }
     }
 
     pub fn settings(&self) -> &AppSettings {
@@ -79,6 +82,6 @@ impl<P: Ports> fmt::Debug for App<P> {
             .field("sender", &self.sender)
             .field("clock", &self.clock)
             .field("settings", &self.settings)
-            .finish()
+            .finish_non_exhaustive()
     }
 }

@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use tracing::{info, warn};
+use tracing::{debug, warn};
 
 use hookline_core::model::{Message, QueueState};
 use hookline_core::task::{Deliver, DeliveryTask};
@@ -43,7 +43,7 @@ impl<P: Ports> App<P> {
             Inserted::Existing(earlier) => {
                 match self.settle(*earlier, key.as_deref().unwrap_or_default()).await? {
                     Settled::Accepted(earlier) => {
-                        info!(message_id = %earlier.id, "repeat of an accepted event");
+                        debug!("repeat of an accepted event");
                         return Ok(Accepted {
                             id: earlier.id,
                             endpoints: earlier.endpoint_ids.len(),
@@ -77,12 +77,18 @@ impl<P: Ports> App<P> {
             }
             return Err(e.into());
         }
-        if let Err(e) = self.store.set_queue_state(tenant, &message.id, QueueState::Queued).await {
+        // Only a copy of a request with the same key ever reads the state: without a key there is none
+        // to tell, and the write (a whole message item's units) is saved.
+        let repeatable = key.is_some();
+        if repeatable
+            && let Err(e) = self.store.set_queue_state(tenant, &message.id, QueueState::Queued).await
+        {
             // Everything is queued, so the event is safe; a repeat of this request after the lease would
             // queue it again (a duplicate with the same webhook-id, never a loss).
             warn!(message_id = %message.id, error = %e, "could not mark the message as queued");
         }
-        info!(message_id = %message.id, event_type = %message.event_type, endpoints = tasks.len(), "event accepted");
+        // The event's span holds its ids; the request logs the acceptance at info (one line per request).
+        debug!(endpoints = tasks.len(), "event queued");
         self.settings.metrics.emit(tenant, &[(Metric::EventsAccepted, 1.0)], self.clock.now_ms());
         Ok(Accepted { id: message.id, endpoints: tasks.len(), replayed: false })
     }

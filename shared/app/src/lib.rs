@@ -23,6 +23,7 @@ pub mod portal;
 pub mod ports;
 pub mod probe;
 pub mod queue;
+mod rate_budget;
 pub mod recovery;
 pub mod sender;
 pub mod store;

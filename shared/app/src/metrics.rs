@@ -51,6 +51,9 @@ impl Metric {
 pub trait MetricsSink: Send + Sync {
     /// One set of values for the tenant at `now_ms`.
     fn emit(&self, tenant: &TenantId, values: &[(Metric, f64)], now_ms: i64);
+
+    /// Writes out what was gathered; handlers call it at the end of each invocation.
+    fn flush(&self) {}
 }
 
 /// The metrics sink the services hold. Cheap to clone.
@@ -70,5 +73,9 @@ impl Metrics {
 
     pub fn emit(&self, tenant: &TenantId, values: &[(Metric, f64)], now_ms: i64) {
         self.0.emit(tenant, values, now_ms);
+    }
+
+    pub fn flush(&self) {
+        self.0.flush();
     }
 }

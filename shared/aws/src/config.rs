@@ -36,6 +36,8 @@ pub struct Config {
     pub delivery_concurrency: usize,
     /// Deliveries to one endpoint an instance runs at once.
     pub endpoint_concurrency: usize,
+    /// Seconds a delivery instance uses an endpoint it read before reading it again.
+    pub endpoint_cache_secs: u64,
     /// The metrics' namespace, and whether also per tenant (a CloudWatch metric per tenant and name).
     pub metrics: MetricsConfig,
     pub connect_timeout: Duration,
@@ -104,6 +106,11 @@ impl Config {
                 "HOOKLINE_ENDPOINT_CONCURRENCY",
                 4,
             )?,
+            endpoint_cache_secs: number(
+                optional("HOOKLINE_ENDPOINT_CACHE_SECS"),
+                "HOOKLINE_ENDPOINT_CACHE_SECS",
+                5,
+            )?,
             connect_timeout: Duration::from_secs(number(
                 optional("HOOKLINE_CONNECT_TIMEOUT_SECS"),
                 "HOOKLINE_CONNECT_TIMEOUT_SECS",
@@ -162,6 +169,7 @@ impl Config {
             endpoint_concurrency: self.endpoint_concurrency.max(1),
             metrics: self.emf_metrics(),
             max_receive_count: self.max_receive_count,
+            endpoint_cache: Duration::from_secs(self.endpoint_cache_secs),
             disable_after: Duration::from_secs(self.disable_after_failing_hours.max(1) * 3600),
         }
     }

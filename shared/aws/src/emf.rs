@@ -1,10 +1,15 @@
 //! CloudWatch metrics in Embedded Metric Format (EMF): one JSON document per line on stdout, from which
 //! CloudWatch Logs extracts the metrics. No API call and no added latency; Lambda ships stdout anyway.
 //! Lambda does not re-encode lines that are already JSON, so this works with its JSON log format.
+//!
+//! Values are gathered per tenant and written when the handler flushes at the end of an invocation: one
+//! document per tenant and invocation instead of one per attempt, since log bytes are billed. Counts are
+//! summed; latencies stay an array of samples, so percentiles are still right.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::io::Write as _;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use serde_json::{Map, Value, json};
 
@@ -52,12 +57,45 @@ impl Sink for Stdout {
     }
 }
 
-/// Writes EMF documents. Cheap to clone.
+/// EMF allows at most 100 values in one metric's array.
+const MAX_SAMPLES: usize = 100;
+
+/// What one tenant's metrics gathered since the last flush.
+#[derive(Default)]
+struct Gathered {
+    /// Summed counts, or the samples of a latency, by metric, in [`Metric`] order.
+    values: Vec<(Metric, Vec<f64>)>,
+    last_ms: i64,
+}
+
+impl Gathered {
+    fn add(&mut self, metric: Metric, value: f64, now_ms: i64) {
+        self.last_ms = self.last_ms.max(now_ms);
+        let samples = match self.values.iter_mut().find(|(m, _)| *m == metric) {
+            Some((_, samples)) => samples,
+            None => {
+                self.values.push((metric, Vec::new()));
+                &mut self.values.last_mut().unwrap_or_else(|| unreachable!("just pushed")).1
+            }
+        };
+        match (metric.unit(), samples.first_mut()) {
+            ("Count", Some(sum)) => *sum += value,
+            _ => samples.push(value),
+        }
+    }
+
+    fn is_full(&self) -> bool {
+        self.values.iter().any(|(_, samples)| samples.len() >= MAX_SAMPLES)
+    }
+}
+
+/// Writes EMF documents. Cheap to clone; clones share what is gathered.
 #[derive(Clone)]
 pub struct EmfMetrics {
     sink: Arc<dyn Sink>,
     namespace: Arc<str>,
     by_tenant: bool,
+    gathered: Arc<Mutex<BTreeMap<TenantId, Gathered>>>,
 }
 
 impl fmt::Debug for EmfMetrics {
@@ -76,6 +114,7 @@ impl EmfMetrics {
             sink: Arc::new(Stdout),
             namespace: config.namespace.as_str().into(),
             by_tenant: config.by_tenant,
+            gathered: Arc::default(),
         }
     }
 
@@ -84,12 +123,10 @@ impl EmfMetrics {
         Self { sink: Arc::new(write_line), ..Self::stdout(config) }
     }
 
-    /// The document for these values; `None` when every value is zero (zeros are left out).
-    fn document(&self, tenant: &TenantId, values: &[(Metric, f64)], now_ms: i64) -> Option<String> {
-        let values: Vec<_> = values.iter().filter(|(_, value)| *value != 0.0).collect();
-        if values.is_empty() {
-            return None;
-        }
+    /// The document for a tenant's gathered values.
+    fn document(&self, tenant: &TenantId, gathered: &Gathered) -> String {
+        let values = &gathered.values;
+        let now_ms = gathered.last_ms;
         let dimensions = if self.by_tenant { json!([[], [TENANT_DIMENSION]]) } else { json!([[]]) };
         let definitions: Vec<Value> = values
             .iter()
@@ -105,17 +142,42 @@ impl EmfMetrics {
         );
         // The tenant is always there to search by in Logs Insights, a dimension only when asked for.
         document.insert(TENANT_DIMENSION.into(), json!(tenant.as_str()));
-        for (metric, value) in values {
-            document.insert(metric.name().into(), json!(value));
+        for (metric, samples) in values {
+            let value = match samples.as_slice() {
+                [one] => json!(one),
+                many => json!(many),
+            };
+            document.insert(metric.name().into(), value);
         }
-        Some(Value::Object(document).to_string())
+        Value::Object(document).to_string()
+    }
+
+    fn gathered(&self) -> std::sync::MutexGuard<'_, BTreeMap<TenantId, Gathered>> {
+        self.gathered.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
 impl MetricsSink for EmfMetrics {
+    /// Gathers the values (zeros are left out); a tenant's are written early if an array fills up.
     fn emit(&self, tenant: &TenantId, values: &[(Metric, f64)], now_ms: i64) {
-        if let Some(line) = self.document(tenant, values, now_ms) {
-            self.sink.write_line(&line);
+        let full = {
+            let mut gathered = self.gathered();
+            for (metric, value) in values.iter().filter(|(_, value)| *value != 0.0) {
+                gathered.entry(tenant.clone()).or_default().add(*metric, *value, now_ms);
+            }
+            let full = gathered.get(tenant).is_some_and(Gathered::is_full);
+            full.then(|| gathered.remove(tenant)).flatten()
+        };
+        if let Some(full) = full {
+            self.sink.write_line(&self.document(tenant, &full));
+        }
+    }
+
+    /// Writes one document per tenant with everything gathered since the last flush.
+    fn flush(&self) {
+        let gathered = std::mem::take(&mut *self.gathered());
+        for (tenant, values) in gathered.iter().filter(|(_, g)| !g.values.is_empty()) {
+            self.sink.write_line(&self.document(tenant, values));
         }
     }
 }
@@ -155,6 +217,7 @@ mod tests {
     fn a_document_declares_each_metric_with_its_unit_and_carries_the_values() {
         let (metrics, buffer) = recording(false);
         metrics.emit(&tenant(), &[(Metric::DeliveriesSucceeded, 1.0), (Metric::AttemptLatency, 42.0)], 7);
+        metrics.flush();
         let doc = &recorded(&buffer)[0];
         let directive = &doc["_aws"]["CloudWatchMetrics"][0];
         assert_eq!(doc["_aws"]["Timestamp"], 7);
@@ -175,6 +238,7 @@ mod tests {
     fn the_tenant_becomes_a_dimension_only_when_asked_for() {
         let (metrics, buffer) = recording(true);
         metrics.emit(&tenant(), &[(Metric::EventsAccepted, 1.0)], 0);
+        metrics.flush();
         assert_eq!(
             recorded(&buffer)[0]["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
             json!([[], ["TenantId"]])
@@ -185,11 +249,51 @@ mod tests {
     fn zero_values_are_left_out_and_an_empty_document_is_not_written() {
         let (metrics, buffer) = recording(false);
         metrics.emit(&tenant(), &[(Metric::DeliveriesFailed, 0.0)], 0);
+        metrics.flush();
         assert!(recorded(&buffer).is_empty());
         metrics.emit(&tenant(), &[(Metric::DeliveriesFailed, 1.0), (Metric::DeliveriesRetried, 0.0)], 0);
+        metrics.flush();
         let doc = &recorded(&buffer)[0];
         assert!(doc.get("DeliveriesRetried").is_none());
         assert_eq!(doc["_aws"]["CloudWatchMetrics"][0]["Metrics"].as_array().map(Vec::len), Some(1));
+    }
+
+    #[test]
+    fn one_invocation_writes_one_document_per_tenant_with_counts_summed_and_latencies_kept() {
+        let (metrics, buffer) = recording(false);
+        let other = TenantId::parse("ten_b").unwrap();
+        for latency in [10.0, 30.0, 20.0] {
+            metrics.emit(
+                &tenant(),
+                &[(Metric::DeliveriesSucceeded, 1.0), (Metric::AttemptLatency, latency)],
+                5,
+            );
+        }
+        metrics.emit(&other, &[(Metric::DeliveriesFailed, 1.0)], 9);
+        assert!(recorded(&buffer).is_empty(), "nothing is written before the flush");
+        metrics.flush();
+        let docs = recorded(&buffer);
+        assert_eq!(docs.len(), 2);
+        assert_eq!(docs[0]["TenantId"], "ten_a");
+        assert_eq!(docs[0]["DeliveriesSucceeded"], json!(3.0));
+        assert_eq!(docs[0]["AttemptLatency"], json!([10.0, 30.0, 20.0]));
+        assert_eq!(
+            (docs[1]["TenantId"].as_str(), docs[1]["DeliveriesFailed"].as_f64()),
+            (Some("ten_b"), Some(1.0))
+        );
+        metrics.flush();
+        assert_eq!(recorded(&buffer).len(), 2, "a flush writes only what came since the last");
+    }
+
+    #[test]
+    fn a_full_array_of_samples_is_written_without_waiting_for_the_flush() {
+        let (metrics, buffer) = recording(false);
+        for _ in 0..MAX_SAMPLES {
+            metrics.emit(&tenant(), &[(Metric::AttemptLatency, 1.0)], 0);
+        }
+        let docs = recorded(&buffer);
+        assert_eq!(docs.len(), 1);
+        assert_eq!(docs[0]["AttemptLatency"].as_array().map(Vec::len), Some(MAX_SAMPLES));
     }
 
     #[test]

@@ -30,7 +30,9 @@ pub struct Message {
     pub endpoint_ids: Vec<EndpointId>,
 }
 
-/// Ingest's progress with a message: the item is written first, then its tasks are queued.
+/// Ingest's progress with a message, for copies of its request: the item is written first, then its
+/// tasks are queued. A message without a producer key can have no copies, so it stays `Queueing` once
+/// queued (what happened to it is its deliveries' log, not this).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum QueueState {

@@ -1,5 +1,7 @@
 //! One delivery attempt, from a received queue record to a recorded attempt and a queue disposition.
 
+mod attempt_metrics;
+mod endpoint_cache;
 mod in_flight;
 
 use std::time::Duration;
@@ -14,6 +16,8 @@ use hookline_core::task::{Deliver, DeliveryTask};
 use hookline_core::throttle::{Throttle, throttle_delay};
 use hookline_core::time::rfc3339;
 
+use self::attempt_metrics::counts;
+use self::endpoint_cache::EndpointCache;
 use self::in_flight::{InFlight, Slot};
 use crate::clock::Clock as _;
 use crate::metrics::{Metric, Metrics};
@@ -39,6 +43,10 @@ pub struct DeliverySettings {
     /// The delivery queue's `maxReceiveCount`: past it SQS moves a message to the dead-letter queue, so a
     /// record that still has attempts left goes on as a new message before it gets there.
     pub max_receive_count: u32,
+    /// How long an endpoint read by this instance is used before it is read again: the longest a change
+    /// to an endpoint (secret, URL, disabled, deleted) takes to reach its deliveries. Zero reads it for
+    /// every attempt.
+    pub endpoint_cache: Duration,
 }
 
 /// Everything a delivery needs.
@@ -51,6 +59,7 @@ pub struct Delivery<P: Ports> {
     in_flight: InFlight,
     /// OAuth2 tokens held for endpoints in this instance.
     tokens: OAuthTokens,
+    endpoints: EndpointCache,
 }
 
 impl<P: Ports> Delivery<P> {
@@ -62,7 +71,8 @@ impl<P: Ports> Delivery<P> {
         settings: DeliverySettings,
     ) -> Self {
         let in_flight = InFlight::new(settings.endpoint_concurrency);
-        Self { store, queue, sender, clock, settings, in_flight, tokens: OAuthTokens::default() }
+        let endpoints = EndpointCache::new(settings.endpoint_cache);
+        Self { store, queue, sender, clock, settings, in_flight, tokens: OAuthTokens::default(), endpoints }
     }
 
     pub fn settings(&self) -> &DeliverySettings {
@@ -198,7 +208,7 @@ impl<P: Ports> Delivery<P> {
         number: u32,
         received: ReceivedTask<'_>,
     ) -> Result<Disposition, DeliveryError> {
-        let endpoint = self.store.get_endpoint(&task.tenant_id, &task.endpoint_id).await?;
+        let endpoint = self.endpoint(task).await?;
         let schedule =
             endpoint.as_ref().and_then(|e| e.retry_schedule.as_ref()).unwrap_or(&self.settings.schedule);
         let exhausted = number > schedule.attempts();
@@ -248,6 +258,7 @@ impl<P: Ports> Delivery<P> {
         let unhealthy = match (&outcome, verdict.state) {
             (Some(_), DeliveryState::Succeeded) if was_failing => {
                 self.store.record_endpoint_success(&task.tenant_id, &task.endpoint_id).await?;
+                self.endpoints.forget(&task.tenant_id, &task.endpoint_id);
                 None
             }
             (Some(_), DeliveryState::Retrying | DeliveryState::DeadLettered | DeliveryState::Abandoned) => {
@@ -257,6 +268,7 @@ impl<P: Ports> Delivery<P> {
         };
         let disabled = verdict.disable_because.map(str::to_owned).or(unhealthy);
         if let Some(reason) = &disabled {
+            self.endpoints.forget(&task.tenant_id, &task.endpoint_id);
             match self.store.disable_endpoint(&task.tenant_id, &task.endpoint_id, reason).await {
                 Ok(()) | Err(StoreError::NoSuchEndpoint(_)) => warn!(reason, "endpoint disabled"),
                 Err(e) => return Err(e.into()),
@@ -277,6 +289,17 @@ impl<P: Ports> Delivery<P> {
             }
             _ => Ok(Disposition::Done),
         }
+    }
+
+    /// The task's endpoint, from this instance's cache while it is fresh.
+    async fn endpoint(&self, task: &Deliver) -> Result<Option<Endpoint>, StoreError> {
+        let now_ms = self.clock.now_ms();
+        if let Some(cached) = self.endpoints.get(&task.tenant_id, &task.endpoint_id, now_ms) {
+            return Ok(cached);
+        }
+        let endpoint = self.store.get_endpoint(&task.tenant_id, &task.endpoint_id).await?;
+        self.endpoints.put(&task.tenant_id, &task.endpoint_id, now_ms, endpoint.clone());
+        Ok(endpoint)
     }
 
     /// Offers the record again after `delay`: by its visibility timeout while it has receives to spare, else
@@ -362,8 +385,10 @@ impl<P: Ports> Delivery<P> {
     /// Counts this failure against the endpoint; the reason to disable it if it has now been failing, without
     /// one success, for longer than the configured window.
     async fn failing_too_long(&self, task: &Deliver, at_ms: i64) -> Result<Option<String>, StoreError> {
-        let since = match self.store.record_endpoint_failure(&task.tenant_id, &task.endpoint_id, at_ms).await
-        {
+        let recorded = self.store.record_endpoint_failure(&task.tenant_id, &task.endpoint_id, at_ms).await;
+        // The endpoint is failing now: the next success must see it so, to clear it.
+        self.endpoints.forget(&task.tenant_id, &task.endpoint_id);
+        let since = match recorded {
             Ok(since) => since,
             Err(StoreError::NoSuchEndpoint(_)) => return Ok(None),
             Err(e) => return Err(e),
@@ -374,21 +399,6 @@ impl<P: Ports> Delivery<P> {
             format!("every delivery failed since {} (longer than {window})", rfc3339(since))
         }))
     }
-}
-
-/// What one attempt adds to the metrics.
-fn counts(state: DeliveryState, latency_ms: Option<f64>, disabled: bool) -> Vec<(Metric, f64)> {
-    let one = |yes: bool| if yes { 1.0 } else { 0.0 };
-    let failed =
-        matches!(state, DeliveryState::Retrying | DeliveryState::DeadLettered | DeliveryState::Abandoned);
-    vec![
-        (Metric::DeliveriesSucceeded, one(state == DeliveryState::Succeeded)),
-        (Metric::DeliveriesFailed, one(failed)),
-        (Metric::DeliveriesRetried, one(state == DeliveryState::Retrying)),
-        (Metric::DeliveriesDeadLettered, one(state == DeliveryState::DeadLettered)),
-        (Metric::EndpointsDisabled, one(disabled)),
-        (Metric::AttemptLatency, latency_ms.unwrap_or(0.0)),
-    ]
 }
 
 #[cfg(test)]

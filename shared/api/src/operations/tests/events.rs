@@ -60,7 +60,21 @@ async fn an_event_fans_out_to_every_enabled_endpoint_whose_filter_matches() {
     expected.sort();
     assert_eq!(targets, expected);
     let stored = deps.store().get_message(&tenant().id, &accepted.id).await.unwrap().unwrap();
-    assert_eq!(stored.queue_state, QueueState::Queued);
+    assert_eq!(stored.endpoint_ids.len(), 2);
+}
+
+#[tokio::test]
+async fn an_event_with_an_id_is_marked_queued_for_its_repeats_and_one_without_is_not_written_again() {
+    let deps = deps();
+    endpoint(&deps, "https://a.example.com/", &["*"]).await;
+    let keyed = accept_event(&deps, &tenant(), event("invoice.paid", Some("order-7")), None).await.unwrap();
+    let keyless = accept_event(&deps, &tenant(), event("invoice.paid", None), None).await.unwrap();
+    let keyed = deps.store().get_message(&tenant().id, &keyed.id).await.unwrap().unwrap();
+    let keyless = deps.store().get_message(&tenant().id, &keyless.id).await.unwrap().unwrap();
+    assert_eq!(keyed.queue_state, QueueState::Queued);
+    // Nobody can repeat a request without an id, so nothing will ever wait on its state.
+    assert_eq!(keyless.queue_state, QueueState::Queueing);
+    assert_eq!(deps.queue().enqueued().len(), 2);
 }
 
 #[tokio::test]

@@ -34,3 +34,6 @@ export AWS_ENDPOINT_URL="$PROXY_URL" HOOKLINE_COUNTS_URL="$PROXY_URL"
 export HOOKLINE_BENCH_PIDS="moto:$MOTO_PID,proxy:$PROXY_PID"
 cargo bench --locked --profile "$PROFILE" -p hookline-tests --bench pipeline
 "$VENV/bin/python" "$ROOT/scripts/cost.py" "$ROOT/target/bench-pipeline.json"
+cargo build --quiet --locked --profile "$PROFILE" -p hookline-ingest -p hookline-delivery
+BINARIES="$(dirname "$LOCAL_TOOLS")"
+cargo bench --quiet --locked --profile "$PROFILE" -p hookline-local --bench init -- "$BINARIES/ingest" "$BINARIES/delivery"

@@ -3,7 +3,6 @@
 //!   record the attempt in the in-memory store) against a local sink, next to a bare pooled reqwest
 //!   client POSTing the same bodies to the same sink, and their ratio;
 //! - signing throughput next to raw SHA-256 at 1 KiB and 64 KiB, and their ratio;
-//! - the release Lambda binary sizes, when `cargo lambda build --release --arm64` has made them.
 //!
 //! Figures, not assertions: tests check behaviour, this measures it.
 #![allow(
@@ -57,7 +56,6 @@ async fn main() {
     println!("Hookline throughput ({} cores)", std::thread::available_parallelism().map_or(1, |n| n.get()));
     delivery_path().await;
     signing();
-    binary_sizes();
 }
 
 async fn delivery_path() {
@@ -200,36 +198,5 @@ fn signing() {
             mib_s(raw),
             raw.as_secs_f64() / signing.as_secs_f64()
         );
-    }
-}
-
-fn binary_sizes() {
-    println!(
-        "\nrelease Lambda binaries in target/lambda (cargo lambda build --release --arm64 makes arm64 ones):"
-    );
-    for function in ["ingest", "delivery"] {
-        let path = format!("{}/../target/lambda/{function}/bootstrap", env!("CARGO_MANIFEST_DIR"));
-        match std::fs::read(&path) {
-            Ok(bytes) => println!(
-                "  {function:<9} {:>6.1} MiB  {}",
-                bytes.len() as f64 / (1024.0 * 1024.0),
-                architecture(&bytes)
-            ),
-            Err(_) => println!("  {function:<9} not built (run: cargo lambda build --release --arm64)"),
-        }
-    }
-}
-
-/// The architecture an ELF binary was built for, from its header's `e_machine` (little-endian, at 18),
-/// so the figure says what was measured rather than what was meant to be built.
-fn architecture(elf: &[u8]) -> String {
-    if elf.get(..4) != Some(b"\x7fELF".as_slice()) {
-        return "not an ELF binary".to_owned();
-    }
-    match elf.get(18..20).map(|m| u16::from_le_bytes([m[0], m[1]])) {
-        Some(0xB7) => "arm64".to_owned(),
-        Some(0x3E) => "x86_64".to_owned(),
-        Some(other) => format!("ELF machine {other:#x}"),
-        None => "a truncated ELF header".to_owned(),
     }
 }

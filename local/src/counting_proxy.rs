@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 mod capacity;
 
-use capacity::ItemSizes;
+pub use capacity::ItemSizes;
 
 /// Where counts are read and reset; no AWS operation lives under this path.
 pub const COUNTS_PATH: &str = "/__hookline/counts";
@@ -75,17 +75,13 @@ pub struct CountingProxy {
 }
 
 impl CountingProxy {
-    /// `key_attributes` are the table's key attributes, by which item sizes are remembered.
-    pub async fn start(
-        listen: SocketAddr,
-        upstreams: Upstreams,
-        key_attributes: &[&str],
-    ) -> anyhow::Result<Self> {
+    /// `table` names the table's key and index attributes, by which capacity units are worked out.
+    pub async fn start(listen: SocketAddr, upstreams: Upstreams, table: ItemSizes) -> anyhow::Result<Self> {
         let proxy = Arc::new(Proxy {
             upstreams,
             client: reqwest::Client::new(),
             counts: Mutex::default(),
-            item_sizes: Mutex::new(ItemSizes::new(key_attributes)),
+            item_sizes: Mutex::new(table),
         });
         let app = axum::Router::new()
             .route(COUNTS_PATH, get(read_counts))

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use anyhow::{Context as _, anyhow};
 use clap::{Parser, Subcommand};
 use hookline_core::signing::Secret;
-use hookline_local::counting_proxy::{CountingProxy, Upstreams};
+use hookline_local::counting_proxy::{CountingProxy, ItemSizes, Upstreams};
 use hookline_local::event_source::{EventSource, HttpInvoke};
 use hookline_local::provision::{Template, provision};
 use hookline_local::receiver::{Behaviour, Received, Receiver};
@@ -115,7 +115,9 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::CountingProxy { listen, upstream, dynamodb_upstream, sqs_upstream } => {
             let upstreams = Upstreams { default: upstream, dynamodb: dynamodb_upstream, sqs: sqs_upstream };
-            let proxy = CountingProxy::start(listen, upstreams, &["pk", "sk"]).await?;
+            // The template's table: its key, and `gsi1` projecting every attribute.
+            let table = ItemSizes::new(&["pk", "sk"]).with_index(&["gsi1pk", "gsi1sk"]);
+            let proxy = CountingProxy::start(listen, upstreams, table).await?;
             print_url(&proxy.url());
             tokio::signal::ctrl_c().await?;
         }

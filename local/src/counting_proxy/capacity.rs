@@ -4,6 +4,12 @@
 //! one; a list or map adds 3 bytes and 1 per element). Writes are billed per 1 KB of the larger of the item
 //! before and after, reads per 4 KB (half for an eventually consistent read). An `UpdateItem` does not
 //! show the item, so the sizes of items seen written or read are remembered by key.
+//!
+//! A global secondary index bills its own write units: an item that holds the index's key attributes is
+//! written to the index too, and a change to such an item (or its deletion) writes the index again
+//! (twice when the index key changes: a delete and a put). Indexes are taken to project every attribute
+//! (`ProjectionType: ALL`, as the template's `gsi1` does), so an index item is as large as the item. An
+//! `UpdateItem` is taken to leave the index key as it was (no update on the delivery path sets it).
 
 use std::collections::HashMap;
 
@@ -16,43 +22,66 @@ const READ_UNIT: f64 = 4096.0;
 #[derive(Debug, Default)]
 pub struct ItemSizes {
     key_attributes: Vec<String>,
-    by_key: HashMap<String, usize>,
+    /// Each index's key attributes.
+    indexes: Vec<Vec<String>>,
+    by_key: HashMap<String, Known>,
+}
+
+/// What is known of a stored item: its size, and its key in each index it is in.
+#[derive(Debug, Clone, Default)]
+struct Known {
+    size: usize,
+    index_keys: Vec<Option<String>>,
 }
 
 impl ItemSizes {
     pub fn new(key_attributes: &[&str]) -> Self {
         Self {
             key_attributes: key_attributes.iter().map(|&k| k.to_owned()).collect(),
+            indexes: Vec::new(),
             by_key: HashMap::new(),
         }
+    }
+
+    /// Adds a global secondary index (projecting every attribute) by its key attributes.
+    #[must_use]
+    pub fn with_index(mut self, key_attributes: &[&str]) -> Self {
+        self.indexes.push(key_attributes.iter().map(|&k| k.to_owned()).collect());
+        self
     }
 
     /// Capacity units of one DynamoDB operation: write units for writes, read units for reads.
     pub fn units(&mut self, operation: &str, request: &Value, answer: &Value) -> f64 {
         match operation {
             "PutItem" => {
-                let size = item_size(&request["Item"]);
-                let key = self.key_of(&request["Item"]);
-                let before = self.by_key.insert(key, size).unwrap_or(0);
-                write_units(size.max(before))
+                let item = &request["Item"];
+                let after = Known { size: item_size(item), index_keys: self.index_keys_of(item) };
+                let before = self.by_key.insert(self.key_of(item), after.clone()).unwrap_or_default();
+                write_units(after.size.max(before.size)) + index_units(&before, &after)
             }
             "UpdateItem" => {
                 let key = self.key_of(&request["Key"]);
-                let before = self.by_key.get(&key).copied().unwrap_or(0);
+                let before = self.by_key.get(&key).cloned().unwrap_or_default();
                 // The answer holds the item only when asked for (ALL_NEW); else the known size stands.
-                let after =
-                    answer.get("Attributes").map_or(before, item_size).max(item_size(&request["Key"]));
-                self.by_key.insert(key, after.max(before));
-                write_units(after.max(before))
+                let size = answer
+                    .get("Attributes")
+                    .map_or(before.size, item_size)
+                    .max(item_size(&request["Key"]))
+                    .max(before.size);
+                let after = Known { size, index_keys: before.index_keys.clone() };
+                self.by_key.insert(key, after.clone());
+                write_units(size) + index_units(&before, &after)
             }
             "DeleteItem" => {
                 let key = self.key_of(&request["Key"]);
-                write_units(self.by_key.remove(&key).unwrap_or(0))
+                let before = self.by_key.remove(&key).unwrap_or_default();
+                write_units(before.size) + index_units(&before, &Known::default())
             }
             "GetItem" => {
                 let size = answer.get("Item").map_or(0, item_size);
                 if let Some(item) = answer.get("Item") {
-                    self.by_key.insert(self.key_of(item), size);
+                    let known = Known { size, index_keys: self.index_keys_of(item) };
+                    self.by_key.insert(self.key_of(item), known);
                 }
                 read_units(size, consistent(request))
             }
@@ -89,9 +118,40 @@ impl ItemSizes {
         }
     }
 
+    /// The item's key in each index, if it holds that index's key attributes.
+    fn index_keys_of(&self, item: &Value) -> Vec<Option<String>> {
+        self.indexes
+            .iter()
+            .map(|attributes| {
+                let values: Option<Vec<String>> =
+                    attributes.iter().map(|name| item.get(name).map(Value::to_string)).collect();
+                values.map(|values| values.join("\u{1f}"))
+            })
+            .collect()
+    }
+
     fn key_of(&self, item: &Value) -> String {
         self.key_attributes.iter().map(|name| item[name].to_string()).collect::<Vec<_>>().join("\u{1f}")
     }
+}
+
+/// Write units an item's change bills in the indexes: a put into each index the item enters or stays in
+/// (its size after), a delete from each it leaves or moves within (its size before).
+fn index_units(before: &Known, after: &Known) -> f64 {
+    let count = before.index_keys.len().max(after.index_keys.len());
+    (0..count)
+        .map(|i| {
+            let old = before.index_keys.get(i).cloned().flatten();
+            let new = after.index_keys.get(i).cloned().flatten();
+            match (old, new) {
+                (None, None) => 0.0,
+                (None, Some(_)) => write_units(after.size),
+                (Some(_), None) => write_units(before.size),
+                (Some(old), Some(new)) if old == new => write_units(after.size.max(before.size)),
+                (Some(_), Some(_)) => write_units(before.size) + write_units(after.size),
+            }
+        })
+        .sum()
 }
 
 fn consistent(request: &Value) -> bool {
@@ -158,6 +218,33 @@ mod tests {
         sizes.units("PutItem", &large, &Value::Null);
         let update = json!({ "Key": { "pk": {"S": "a"}, "sk": {"S": "c"} } });
         assert_eq!(sizes.units("UpdateItem", &update, &json!({})), 2.0);
+    }
+
+    #[test]
+    fn an_item_in_an_index_bills_the_index_for_its_put_its_updates_and_its_delete() {
+        let mut sizes = ItemSizes::new(&["pk", "sk"]).with_index(&["gsi1pk", "gsi1sk"]);
+        let indexed = json!({ "Item": {
+            "pk": {"S": "a"}, "sk": {"S": "c"}, "gsi1pk": {"S": "g"}, "gsi1sk": {"S": "1"},
+            "body": {"S": "x".repeat(1500)},
+        } });
+        assert_eq!(sizes.units("PutItem", &indexed, &Value::Null), 4.0, "2 in the table, 2 in the index");
+        let update = json!({ "Key": { "pk": {"S": "a"}, "sk": {"S": "c"} } });
+        assert_eq!(sizes.units("UpdateItem", &update, &json!({})), 4.0);
+        assert_eq!(sizes.units("DeleteItem", &update, &json!({})), 4.0);
+        let unindexed = json!({ "Item": { "pk": {"S": "a"}, "sk": {"S": "d"} } });
+        assert_eq!(sizes.units("PutItem", &unindexed, &Value::Null), 1.0, "not in the index");
+    }
+
+    #[test]
+    fn moving_an_item_within_an_index_deletes_and_puts_the_index_item() {
+        let mut sizes = ItemSizes::new(&["pk", "sk"]).with_index(&["gsi1pk", "gsi1sk"]);
+        let at = |sk: &str| {
+            json!({ "Item": {
+            "pk": {"S": "a"}, "sk": {"S": "c"}, "gsi1pk": {"S": "g"}, "gsi1sk": {"S": sk},
+        } })
+        };
+        assert_eq!(sizes.units("PutItem", &at("1"), &Value::Null), 2.0);
+        assert_eq!(sizes.units("PutItem", &at("2"), &Value::Null), 3.0);
     }
 
     #[test]

@@ -18,7 +18,7 @@ use hookline_core::time::rfc3339;
 
 use self::attempt_metrics::counts;
 use self::endpoint_cache::EndpointCache;
-use self::in_flight::{InFlight, Slot};
+use self::in_flight::{InFlight, SLOT_WAIT, Slot};
 use crate::clock::Clock as _;
 use crate::metrics::{Metric, Metrics};
 use crate::oauth_tokens::OAuthTokens;
@@ -34,7 +34,8 @@ pub struct DeliverySettings {
     pub schedule: RetrySchedule,
     /// How many deliveries of one batch run at once.
     pub concurrency: usize,
-    /// How many deliveries to one endpoint this instance runs at once; more are put back.
+    /// How many deliveries to one endpoint this instance runs at once; more wait a moment for a slot
+    /// ([`in_flight::SLOT_WAIT`]), then are put back.
     pub endpoint_concurrency: usize,
     /// An endpoint failing without a single success for this long is disabled.
     pub disable_after: Duration,
@@ -213,8 +214,8 @@ impl<P: Ports> Delivery<P> {
             endpoint.as_ref().and_then(|e| e.retry_schedule.as_ref()).unwrap_or(&self.settings.schedule);
         let exhausted = number > schedule.attempts();
         let was_failing = endpoint.as_ref().is_some_and(|e| e.failing_since_ms.is_some());
-        // The attempt starts now: the rate limit counts it in this second, and the log shows the same time.
-        let started_at_ms = self.clock.now_ms();
+        // A settled attempt starts now; one that is sent starts once admitted (after any wait for a slot).
+        let mut started_at_ms = self.clock.now_ms();
         let (outcome, verdict) = match &endpoint {
             // The endpoint's schedule was shortened below the attempts already made: that was the last.
             _ if exhausted => (None, Verdict::settled(DeliveryState::DeadLettered, None)),
@@ -226,8 +227,11 @@ impl<P: Ports> Delivery<P> {
                 (None, Verdict::settled(DeliveryState::Abandoned, Some(ErrorCode::EndpointDisabled)))
             }
             Some(endpoint) => {
-                let _slot = match self.admit(endpoint, started_at_ms).await? {
-                    Ok(slot) => slot,
+                let _slot = match self.admit(endpoint).await? {
+                    Ok((slot, admitted_at_ms)) => {
+                        started_at_ms = admitted_at_ms;
+                        slot
+                    }
                     Err(throttle) => return self.put_back(task, number, throttle, received).await,
                 };
                 let now_ms = self.clock.now_ms();
@@ -293,13 +297,8 @@ impl<P: Ports> Delivery<P> {
 
     /// The task's endpoint, from this instance's cache while it is fresh.
     async fn endpoint(&self, task: &Deliver) -> Result<Option<Endpoint>, StoreError> {
-        let now_ms = self.clock.now_ms();
-        if let Some(cached) = self.endpoints.get(&task.tenant_id, &task.endpoint_id, now_ms) {
-            return Ok(cached);
-        }
-        let endpoint = self.store.get_endpoint(&task.tenant_id, &task.endpoint_id).await?;
-        self.endpoints.put(&task.tenant_id, &task.endpoint_id, now_ms, endpoint.clone());
-        Ok(endpoint)
+        let read = || self.store.get_endpoint(&task.tenant_id, &task.endpoint_id);
+        self.endpoints.get_or_read(&task.tenant_id, &task.endpoint_id, || self.clock.now_ms(), read).await
     }
 
     /// Offers the record again after `delay`: by its visibility timeout while it has receives to spare, else
@@ -329,17 +328,21 @@ impl<P: Ports> Delivery<P> {
 
     /// A place in the endpoint's in-flight bound and, if it has a rate limit, one delivery of this second's
     /// budget; or why not. The local bound is checked first, so a refused delivery spends no budget.
-    async fn admit(&self, endpoint: &Endpoint, now_ms: i64) -> Result<Result<Slot, Throttle>, StoreError> {
-        let Some(slot) = self.in_flight.try_acquire(&endpoint.id) else {
+    /// A slot among the endpoint's deliveries in flight here (waited for a moment, see [`SLOT_WAIT`]),
+    /// then a place in its rate limit; with the time the attempt starts, which the rate limit counted in
+    /// its second and the log shows.
+    async fn admit(&self, endpoint: &Endpoint) -> Result<Result<(Slot, i64), Throttle>, StoreError> {
+        let Some(slot) = self.in_flight.acquire(&endpoint.id, SLOT_WAIT).await else {
             return Ok(Err(Throttle::Concurrency));
         };
+        let now_ms = self.clock.now_ms();
         if let Some(per_second) = endpoint.rate_limit {
             let bucket = RateBucket::Endpoint(endpoint.tenant_id.clone(), endpoint.id.clone());
             if !self.store.admit(&bucket, 1, per_second, now_ms).await? {
                 return Ok(Err(Throttle::RateLimit));
             }
         }
-        Ok(Ok(slot))
+        Ok(Ok((slot, now_ms)))
     }
 
     /// Puts a throttled delivery back as a new message, so waiting neither counts as an attempt (the ledger

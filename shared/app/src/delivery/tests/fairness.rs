@@ -103,7 +103,7 @@ impl WebhookSender for GatedSender {
 }
 
 #[tokio::test]
-async fn a_slow_endpoint_holds_only_its_own_slots_and_the_rest_is_put_back_at_once() {
+async fn a_slow_endpoint_holds_only_its_own_slots_and_the_rest_is_put_back_after_a_short_wait() {
     let f = fixture("0s,1s", vec![status(200), status(200)]).await;
     let other = Endpoint::new(
         f.endpoint.tenant_id.clone(),
@@ -132,7 +132,7 @@ async fn a_slow_endpoint_holds_only_its_own_slots_and_the_rest_is_put_back_at_on
             tokio::task::yield_now().await;
         }
         let same_endpoint = receive(&f.task).await;
-        assert_eq!(f.deps.queue.requeued().len(), 1, "put back while the first is in flight");
+        assert_eq!(f.deps.queue.requeued().len(), 1, "put back after its wait, while the first is in flight");
         let other_endpoint = receive(&to_other).await;
         gate.notify_one();
         (same_endpoint, other_endpoint)
@@ -143,6 +143,46 @@ async fn a_slow_endpoint_holds_only_its_own_slots_and_the_rest_is_put_back_at_on
     assert_eq!(f.deps.sender.sent().len(), 2, "the slow endpoint once, the other endpoint once");
     assert_eq!(f.attempts().len(), 2);
     assert_eq!(f.deps.queue.requeued()[0].0.endpoint_id, f.endpoint.id);
+}
+
+#[tokio::test]
+async fn a_delivery_to_a_busy_endpoint_waits_for_its_slot_instead_of_being_put_back() {
+    let f = fixture("0s,1s", vec![status(200), status(200)]).await;
+    let gate = Arc::new(Notify::new());
+    let deps = Delivery::<MemoryPorts<GatedSender>>::new(
+        f.deps.store.clone(),
+        f.deps.queue.clone(),
+        GatedSender { inner: f.deps.sender.clone(), slow_url: f.endpoint.url.clone(), gate: gate.clone() },
+        f.deps.clock.clone(),
+        f.deps.settings.clone(), // one delivery per endpoint in flight
+    );
+    let second = task_with(&f.task, |task| task.message_id = MessageId::generate());
+    let receive = |body, queue_message_id| {
+        deps.deliver(ReceivedTask { body, receipt_handle: "rh", queue_message_id, receive_count: 1 })
+    };
+    let first = receive(&f.task, "sqs-1");
+    let meanwhile = async {
+        while f.deps.sender.sent().is_empty() {
+            tokio::task::yield_now().await;
+        }
+        let waiting = receive(&second, "sqs-2");
+        let release = async {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            gate.notify_one();
+            // The second send is let through as soon as it is made.
+            while f.deps.sender.sent().len() < 2 {
+                tokio::task::yield_now().await;
+            }
+            gate.notify_one();
+        };
+        tokio::join!(waiting, release).0
+    };
+    let (first, second) = tokio::join!(first, meanwhile);
+
+    assert_eq!((first, second), (Disposition::Done, Disposition::Done));
+    assert!(f.deps.queue.requeued().is_empty(), "nothing was put back");
+    assert_eq!(f.deps.sender.sent().len(), 2, "both were sent, one after the other");
+    assert_eq!(f.metrics.recorded_total(Metric::DeliveriesThrottled), 0.0);
 }
 
 #[tokio::test]

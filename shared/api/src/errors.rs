@@ -30,14 +30,17 @@ pub fn status_of(error: &ServiceError) -> u16 {
         | ServiceError::Portal(_) => 422,
         ServiceError::RateLimited { .. } => 429,
         // Retry-safe: the producer sends the same request again and gets the first answer.
-        ServiceError::Store(_) | ServiceError::Queue(_) => 503,
+        ServiceError::Store(_) | ServiceError::Queue(_) | ServiceError::BatchOutOfTime => 503,
     }
 }
 
 impl From<ServiceError> for ApiError {
     fn from(error: ServiceError) -> Self {
         let status = status_of(&error);
-        let retry_after = matches!(error, ServiceError::InProgress(_) | ServiceError::RateLimited { .. });
+        let retry_after = matches!(
+            error,
+            ServiceError::InProgress(_) | ServiceError::RateLimited { .. } | ServiceError::BatchOutOfTime
+        );
         let answer = match &error {
             // serde's own words say where the body went wrong.
             ServiceError::Undecodable(e) => ApiError::undecodable(e),

@@ -59,6 +59,9 @@ pub enum ServiceError {
     TenantDeleted(String),
     #[error("this tenant may send at most {limit} events per second")]
     RateLimited { limit: u32 },
+    /// A batch ran out of its time before this event was stored: nothing of it was kept.
+    #[error("the batch ran out of time before this event was stored; nothing of it was kept, send it again")]
+    BatchOutOfTime,
     #[error("the request could not be stored")]
     Store(#[from] StoreError),
     #[error("the event could not be queued for delivery")]
@@ -92,6 +95,7 @@ impl ServiceError {
             Self::Portal(PortalError::ExpiresIn) => "invalid_expires_in",
             Self::TenantDeleted(_) => "tenant_deleted",
             Self::Filter(_) => "invalid_filter",
+            Self::BatchOutOfTime => "batch_out_of_time",
             Self::Store(_) => "storage_unavailable",
             Self::Queue(_) => "queue_unavailable",
         }

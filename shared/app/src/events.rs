@@ -3,10 +3,12 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::time::Duration;
 
 use futures::{StreamExt as _, stream};
 use sha2::{Digest, Sha256};
-use tracing::{Instrument as _, info, info_span};
+use tokio::time::Instant;
+use tracing::{Instrument as _, Span, info, info_span};
 
 use hookline_core::event_types::EventType;
 use hookline_core::ids::{EndpointId, MessageId};
@@ -17,14 +19,23 @@ use hookline_core::time::rfc3339;
 use crate::app::App;
 use crate::clock::Clock as _;
 use crate::error::ServiceError;
+use crate::idempotency::{Stored, ToQueue};
 use crate::ports::Ports;
 use crate::rate_budget::Take;
 use crate::store::{EndpointStore as _, EventTypeStore as _, RateBucket, RateLimiter as _};
 
 pub const MAX_BATCH: usize = 100;
 const MAX_KEY_LEN: usize = 256;
-/// Items of one batch stored and queued at once.
+/// Items of one batch stored, or groups of them queued, at once.
 const BATCH_CONCURRENCY: usize = 10;
+/// Tasks queued in one request (SQS's SendMessageBatch takes ten).
+const TASKS_PER_ENQUEUE: usize = 10;
+/// A batch starts storing an event only this soon after the request arrived; later ones are answered
+/// `batch_out_of_time` (503, not stored, safe to send again). Each store and queue call is bounded
+/// by the functions' SDK timeout (`hookline_aws::AWS_CALL_TIMEOUT`, 1.5 s), and an event takes at
+/// most three (store, queue, mark), so a batch answers within 2.5 + 3 × 1.5 = 7 s whatever the
+/// store's latency, inside the ingest function's 10 s timeout.
+pub const BATCH_START_BUDGET: Duration = Duration::from_millis(2_500);
 
 /// An event as a producer sends it.
 #[derive(Debug, Clone, PartialEq)]
@@ -89,24 +100,85 @@ impl<P: Ports> App<P> {
         if count == 0 || count > MAX_BATCH {
             return Err(ServiceError::Invalid(format!("a batch holds 1 to {MAX_BATCH} events, not {count}")));
         }
+        let deadline = Instant::now() + BATCH_START_BUDGET;
         self.admit(tenant, u32::try_from(count).unwrap_or(u32::MAX)).await?;
         let fan_out = FanOut::load(self, tenant).await?;
-        let answers: Vec<Result<Accepted, ServiceError>> = stream::iter(items.into_iter().enumerate())
+        // First every event is stored (or found stored by an earlier copy)...
+        let stored: Vec<Result<Stored, ServiceError>> = stream::iter(items.into_iter().enumerate())
             .map(|(index, item)| {
                 let fan_out = &fan_out;
                 async move {
                     let event = item?;
                     let key = event.id.clone().or_else(|| idempotency_key.map(|k| format!("{k}:{index}")));
-                    self.accept_one(tenant, fan_out, event, key).await
+                    let event_type = validate(&event, key.as_deref())?;
+                    if Instant::now() >= deadline {
+                        return Err(ServiceError::BatchOutOfTime);
+                    }
+                    let (fresh, span) =
+                        self.message(tenant, fan_out, event_type, event, key.as_deref()).await?;
+                    self.store_once(fresh, key, Some(deadline)).instrument(span).await
                 }
             })
             .buffered(BATCH_CONCURRENCY)
             .collect()
             .await;
+        // ...then their tasks are queued ten to a request.
+        let answers = self.queue_stored(stored).await;
         // One line per request: each accepted item's ids are in the answer and the message log.
         let accepted = answers.iter().filter(|answer| answer.is_ok()).count();
         info!(tenant_id = %tenant.id, accepted, refused = count - accepted, "batch accepted");
         Ok(answers)
+    }
+
+    /// Queues the stored events' tasks in groups of at most ten (one SendMessageBatch each), an event's
+    /// tasks always in one group; each event gets its group's outcome.
+    async fn queue_stored(
+        &self,
+        stored: Vec<Result<Stored, ServiceError>>,
+    ) -> Vec<Result<Accepted, ServiceError>> {
+        let mut answers: Vec<Option<Result<Accepted, ServiceError>>> = Vec::with_capacity(stored.len());
+        let mut groups: Vec<(Vec<usize>, Vec<ToQueue>)> = Vec::new();
+        let mut tasks_in_group = 0;
+        for (index, item) in stored.into_iter().enumerate() {
+            match item {
+                Ok(Stored::ToQueue(message)) => {
+                    let tasks = message.task_count();
+                    let full = tasks_in_group + tasks > TASKS_PER_ENQUEUE;
+                    if groups.last().is_none_or(|(indexes, _)| full && !indexes.is_empty()) {
+                        groups.push((Vec::new(), Vec::new()));
+                        tasks_in_group = 0;
+                    }
+                    tasks_in_group += tasks;
+                    if let Some((indexes, messages)) = groups.last_mut() {
+                        indexes.push(index);
+                        messages.push(message);
+                    }
+                    answers.push(None);
+                }
+                Ok(Stored::Replayed(accepted)) => answers.push(Some(Ok(accepted))),
+                Err(e) => answers.push(Some(Err(e))),
+            }
+        }
+        let queued: Vec<_> = stream::iter(groups)
+            .map(|(indexes, messages)| async move {
+                let outcome = self.queue_together(&messages).await;
+                (indexes, messages, outcome)
+            })
+            .buffer_unordered(BATCH_CONCURRENCY)
+            .collect()
+            .await;
+        for (indexes, messages, outcome) in queued {
+            for (index, message) in indexes.into_iter().zip(messages) {
+                let answer = match &outcome {
+                    Ok(()) => Ok(message.accepted()),
+                    Err(e) => Err(ServiceError::Queue(e.clone())),
+                };
+                if let Some(slot) = answers.get_mut(index) {
+                    *slot = Some(answer);
+                }
+            }
+        }
+        answers.into_iter().map(|answer| answer.unwrap_or(Err(ServiceError::BatchOutOfTime))).collect()
     }
 
     /// Takes the events from the tenant's per-second budget, shared by every ingest instance (see
@@ -141,18 +213,22 @@ impl<P: Ports> App<P> {
         event: NewEvent,
         key: Option<String>,
     ) -> Result<Accepted, ServiceError> {
-        let event_type =
-            EventType::parse(&event.event_type).map_err(|e| ServiceError::Invalid(e.to_string()))?;
-        if !event.payload.is_object() {
-            return Err(ServiceError::Invalid("payload must be a JSON object".into()));
-        }
-        if key.as_ref().is_some_and(|k| k.is_empty() || k.len() > MAX_KEY_LEN) {
-            return Err(ServiceError::Invalid(format!("an event id must be 1 to {MAX_KEY_LEN} characters")));
-        }
+        let event_type = validate(&event, key.as_deref())?;
+        let (fresh, span) = self.message(tenant, fan_out, event_type, event, key.as_deref()).await?;
+        self.store_and_queue(fresh, key).instrument(span).await
+    }
+
+    /// The message an accepted event becomes, with the span its storing runs in.
+    async fn message(
+        &self,
+        tenant: &Tenant,
+        fan_out: &FanOut,
+        event_type: EventType,
+        event: NewEvent,
+        key: Option<&str>,
+    ) -> Result<(Message, Span), ServiceError> {
         fan_out.check_registered(self, tenant, &event_type).await?;
-        let id = key
-            .as_deref()
-            .map_or_else(MessageId::generate, |k| MessageId::for_idempotency_key(&tenant.id, k));
+        let id = key.map_or_else(MessageId::generate, |k| MessageId::for_idempotency_key(&tenant.id, k));
         let request_hash =
             hex_sha256(&serde_json::to_vec(&(&event.event_type, &event.payload)).unwrap_or_default());
         let now_ms = self.clock.now_ms();
@@ -175,8 +251,20 @@ impl<P: Ports> App<P> {
             claimed_at_ms: now_ms,
         };
         let span = info_span!("event", tenant_id = %tenant.id, message_id = %fresh.id, event_type = %fresh.event_type);
-        self.store_and_queue(fresh, key).instrument(span).await
+        Ok((fresh, span))
     }
+}
+
+/// What can be told of an event without reading anything: its type, payload and id are acceptable.
+fn validate(event: &NewEvent, key: Option<&str>) -> Result<EventType, ServiceError> {
+    let event_type = EventType::parse(&event.event_type).map_err(|e| ServiceError::Invalid(e.to_string()))?;
+    if !event.payload.is_object() {
+        return Err(ServiceError::Invalid("payload must be a JSON object".into()));
+    }
+    if key.is_some_and(|k| k.is_empty() || k.len() > MAX_KEY_LEN) {
+        return Err(ServiceError::Invalid(format!("an event id must be 1 to {MAX_KEY_LEN} characters")));
+    }
+    Ok(event_type)
 }
 
 /// What every event of one request is matched against: the tenant's endpoints (read once per request)

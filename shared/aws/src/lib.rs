@@ -12,6 +12,9 @@ pub mod resolver;
 pub mod sqs;
 pub mod telemetry;
 
+use std::time::Duration;
+
+use aws_config::timeout::TimeoutConfig;
 use hookline::clock::SystemClock;
 use hookline::ports::Ports;
 
@@ -30,4 +33,20 @@ impl Ports for AwsPorts {
 /// `AWS_ENDPOINT_URL` pointing at the emulator): no code path knows whether it runs locally.
 pub async fn aws_config() -> aws_config::SdkConfig {
     aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
+}
+
+/// The longest one DynamoDB or SQS call of a function may take, retries included; a single try gets
+/// [`AWS_ATTEMPT_TIMEOUT`]. DynamoDB and SQS answer in milliseconds, so this only cuts off a call that
+/// hangs, and it is what bounds a batch inside the ingest function's 10 s
+/// ([`hookline::events::BATCH_START_BUDGET`]).
+pub const AWS_CALL_TIMEOUT: Duration = Duration::from_millis(1_500);
+pub const AWS_ATTEMPT_TIMEOUT: Duration = Duration::from_millis(1_000);
+
+/// [`aws_config`] with the functions' call timeouts.
+pub async fn function_aws_config() -> aws_config::SdkConfig {
+    let timeouts = TimeoutConfig::builder()
+        .operation_timeout(AWS_CALL_TIMEOUT)
+        .operation_attempt_timeout(AWS_ATTEMPT_TIMEOUT)
+        .build();
+    aws_config::defaults(aws_config::BehaviorVersion::latest()).timeout_config(timeouts).load().await
 }

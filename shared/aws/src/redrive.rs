@@ -8,6 +8,8 @@
 //! Either way a message is sent before it is deleted, so a crash part-way can duplicate one but never
 //! lose one (and a repeated delivery carries the same `webhook-id`, which receivers deduplicate on).
 
+use std::sync::Arc;
+
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::types::QueueAttributeName;
 
@@ -48,7 +50,7 @@ fn sqs_error<E>(operation: &'static str) -> impl FnOnce(E) -> QueueError
 where
     E: std::error::Error + Send + Sync + 'static,
 {
-    move |e| QueueError::Sqs { operation, source: Box::new(e) }
+    move |e| QueueError::Sqs { operation, source: Arc::new(e) }
 }
 
 impl Redrive {

@@ -1,5 +1,6 @@
 //! SQS implementation of [`DeliveryQueue`].
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use aws_sdk_sqs::Client;
@@ -83,7 +84,7 @@ impl SqsQueue {
                         .build()
                 })
                 .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| QueueError::Sqs { operation: "SendMessageBatch", source: Box::new(e) })?;
+                .map_err(|e| QueueError::Sqs { operation: "SendMessageBatch", source: Arc::new(e) })?;
             let output = self
                 .client
                 .send_message_batch()
@@ -91,7 +92,7 @@ impl SqsQueue {
                 .set_entries(Some(entries))
                 .send()
                 .await
-                .map_err(|e| QueueError::Sqs { operation: "SendMessageBatch", source: Box::new(e) })?;
+                .map_err(|e| QueueError::Sqs { operation: "SendMessageBatch", source: Arc::new(e) })?;
             let failed = output.failed();
             if failed.is_empty() {
                 return Ok(());
@@ -123,7 +124,7 @@ impl DeliveryQueue for SqsQueue {
             .visibility_timeout(i32::try_from(seconds).unwrap_or(i32::MAX))
             .send()
             .await
-            .map_err(|e| QueueError::Sqs { operation: "ChangeMessageVisibility", source: Box::new(e) })?;
+            .map_err(|e| QueueError::Sqs { operation: "ChangeMessageVisibility", source: Arc::new(e) })?;
         Ok(())
     }
 
@@ -139,7 +140,7 @@ impl DeliveryQueue for SqsQueue {
             .delay_seconds(i32::try_from(seconds).unwrap_or(0))
             .send()
             .await
-            .map_err(|e| QueueError::Sqs { operation: "SendMessage", source: Box::new(e) })?;
+            .map_err(|e| QueueError::Sqs { operation: "SendMessage", source: Arc::new(e) })?;
         Ok(())
     }
 }

@@ -77,13 +77,7 @@ impl EndpointCache {
         (now_ms - read_at_ms < self.fresh_for_ms).then(|| endpoint.clone())
     }
 
-    fn put(
-        &self,
-        tenant: &TenantId,
-        id: &EndpointId,
-        read_at_ms: i64,
-        endpoint: Option<Endpoint>,
-    ) {
+    fn put(&self, tenant: &TenantId, id: &EndpointId, read_at_ms: i64, endpoint: Option<Endpoint>) {
         if self.fresh_for_ms <= 0 {
             return;
         }

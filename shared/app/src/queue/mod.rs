@@ -3,6 +3,7 @@
 //! design is built on, and its limits show here; [`crate::testing::MemoryQueue`] is the in-memory one.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use hookline_core::task::{Deliver, DeliveryTask};
@@ -10,13 +11,14 @@ use hookline_core::task::{Deliver, DeliveryTask};
 /// SQS delays a new message by at most 15 minutes.
 pub const MAX_SEND_DELAY: Duration = Duration::from_secs(15 * 60);
 
-#[derive(Debug, thiserror::Error)]
+/// Cloneable, so that each event of a batch whose tasks went in one failed request gets the failure.
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum QueueError {
     #[error("SQS {operation} failed")]
     Sqs {
         operation: &'static str,
         #[source]
-        source: Box<dyn std::error::Error + Send + Sync>,
+        source: Arc<dyn std::error::Error + Send + Sync>,
     },
     #[error("SQS refused {failed} of {total} delivery tasks (first: {first_code}: {first_message})")]
     Rejected { failed: usize, total: usize, first_code: String, first_message: String },

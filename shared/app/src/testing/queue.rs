@@ -11,6 +11,7 @@ use crate::queue::{DeliveryQueue, QueueError};
 #[derive(Debug, Default)]
 struct State {
     enqueued: Vec<Deliver>,
+    enqueue_calls: usize,
     delays: Vec<(String, Duration)>,
     requeued: Vec<(Deliver, Duration)>,
     fail_next_enqueue: bool,
@@ -28,6 +29,11 @@ impl MemoryQueue {
 
     pub fn enqueued(&self) -> Vec<Deliver> {
         self.state().enqueued.clone()
+    }
+
+    /// How many enqueue calls were made (each is one or more SendMessageBatch requests in SQS).
+    pub fn enqueue_calls(&self) -> usize {
+        self.state().enqueue_calls
     }
 
     pub fn delays(&self) -> Vec<(String, Duration)> {
@@ -60,6 +66,7 @@ impl DeliveryQueue for MemoryQueue {
         let latency = self.state().latency;
         tokio::time::sleep(latency).await;
         let mut state = self.state();
+        state.enqueue_calls += 1;
         if std::mem::take(&mut state.fail_next_enqueue) {
             return Err(QueueError::Rejected {
                 failed: tasks.len(),
@@ -80,7 +87,10 @@ impl DeliveryQueue for MemoryQueue {
     async fn requeue(&self, task: &Deliver, delay: Duration) -> Result<(), QueueError> {
         let mut state = self.state();
         if std::mem::take(&mut state.fail_next_requeue) {
-            return Err(QueueError::Sqs { operation: "SendMessage", source: "injected by the test".into() });
+            return Err(QueueError::Sqs {
+                operation: "SendMessage",
+                source: Arc::from(Box::<dyn std::error::Error + Send + Sync>::from("injected by the test")),
+            });
         }
         state.requeued.push((task.clone(), delay));
         Ok(())

@@ -2,6 +2,7 @@
 //! them. The fixture below is shared by the attempt log, recovery and probe tests.
 
 mod attempt_log;
+mod batches;
 mod endpoints;
 mod events;
 mod probe;

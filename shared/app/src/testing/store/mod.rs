@@ -33,6 +33,8 @@ struct Tables {
     attempts: Vec<Attempt>,
     /// The latest attempt per message and endpoint (the table's `DLV#` items).
     deliveries: BTreeMap<(TenantId, MessageId, EndpointId), Attempt>,
+    /// How long each call on the path that accepts an event takes.
+    latency: std::time::Duration,
 }
 
 /// Clones share the same data.
@@ -47,6 +49,19 @@ impl MemoryStore {
 
     pub fn all_attempts(&self) -> Vec<Attempt> {
         self.tables().attempts.clone()
+    }
+
+    /// Makes every call on the path that accepts an event (rate limit, endpoints, messages) take this
+    /// long, as a slow store would.
+    pub fn set_latency(&self, latency: std::time::Duration) {
+        self.tables().latency = latency;
+    }
+
+    async fn pause(&self) {
+        let latency = self.tables().latency;
+        if !latency.is_zero() {
+            tokio::time::sleep(latency).await;
+        }
     }
 }
 
@@ -118,6 +133,7 @@ impl EndpointStore for MemoryStore {
     }
 
     async fn list_endpoints(&self, tenant: &TenantId) -> Result<Vec<Endpoint>, StoreError> {
+        self.pause().await;
         let tables = self.tables();
         Ok(tables.endpoints.values().filter(|e| &e.tenant_id == tenant).cloned().collect())
     }
@@ -170,6 +186,7 @@ impl EndpointStore for MemoryStore {
 
 impl MessageStore for MemoryStore {
     async fn insert_message(&self, message: &Message) -> Result<Inserted, StoreError> {
+        self.pause().await;
         let mut tables = self.tables();
         let key = (message.tenant_id.clone(), message.id.clone());
         if let Some(existing) = tables.messages.get(&key) {
@@ -185,6 +202,7 @@ impl MessageStore for MemoryStore {
         id: &MessageId,
         state: QueueState,
     ) -> Result<(), StoreError> {
+        self.pause().await;
         if let Some(message) = self.tables().messages.get_mut(&(tenant.clone(), id.clone())) {
             message.queue_state = state;
         }
@@ -192,6 +210,7 @@ impl MessageStore for MemoryStore {
     }
 
     async fn claim_queueing(&self, seen: &Message, now_ms: i64) -> Result<bool, StoreError> {
+        self.pause().await;
         let mut tables = self.tables();
         let Some(stored) = tables.messages.get_mut(&(seen.tenant_id.clone(), seen.id.clone())) else {
             return Ok(false);
@@ -205,6 +224,7 @@ impl MessageStore for MemoryStore {
     }
 
     async fn get_message(&self, tenant: &TenantId, id: &MessageId) -> Result<Option<Message>, StoreError> {
+        self.pause().await;
         Ok(self.tables().messages.get(&(tenant.clone(), id.clone())).cloned())
     }
 }

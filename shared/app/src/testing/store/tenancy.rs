@@ -160,6 +160,7 @@ impl RateLimiter for MemoryStore {
         per_second: u32,
         now_ms: i64,
     ) -> Result<bool, StoreError> {
+        self.pause().await;
         let mut tables = self.tables();
         let window = (bucket.clone(), now_ms.div_euclid(1000));
         let admitted = match tables.rate_windows.get(&window) {

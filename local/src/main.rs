@@ -115,8 +115,9 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::CountingProxy { listen, upstream, dynamodb_upstream, sqs_upstream } => {
             let upstreams = Upstreams { default: upstream, dynamodb: dynamodb_upstream, sqs: sqs_upstream };
-            // The template's table: its key, and `gsi1` projecting every attribute.
-            let table = ItemSizes::new(&["pk", "sk"]).with_index(&["gsi1pk", "gsi1sk"]);
+            // The template's table: its key, and `gsi1k` with the attributes it projects.
+            let table = ItemSizes::new(&["pk", "sk"])
+                .with_index(&["gsi1pk", "gsi1sk"], Some(&["event_type", "state"]));
             let proxy = CountingProxy::start(listen, upstreams, table).await?;
             print_url(&proxy.url());
             tokio::signal::ctrl_c().await?;

@@ -269,12 +269,19 @@ async fn create_table(
         );
     }
     for index in properties["GlobalSecondaryIndexes"].as_array().into_iter().flatten() {
-        let projection = index["Projection"]["ProjectionType"].as_str().unwrap_or("ALL");
+        let projection = &index["Projection"];
+        let included: Option<Vec<String>> = projection["NonKeyAttributes"]
+            .as_array()
+            .map(|names| names.iter().filter_map(|n| n.as_str().map(str::to_owned)).collect());
+        let projection = Projection::builder()
+            .projection_type(ProjectionType::from(projection["ProjectionType"].as_str().unwrap_or("ALL")))
+            .set_non_key_attributes(included)
+            .build();
         request = request.global_secondary_indexes(
             GlobalSecondaryIndex::builder()
                 .index_name(index["IndexName"].as_str().unwrap_or_default())
                 .set_key_schema(Some(key_schema(&index["KeySchema"])?))
-                .projection(Projection::builder().projection_type(ProjectionType::from(projection)).build())
+                .projection(projection)
                 .build()?,
         );
     }

@@ -5,11 +5,12 @@
 //! before and after, reads per 4 KB (half for an eventually consistent read). An `UpdateItem` does not
 //! show the item, so the sizes of items seen written or read are remembered by key.
 //!
-//! A global secondary index bills its own write units: an item that holds the index's key attributes is
-//! written to the index too, and a change to such an item (or its deletion) writes the index again
-//! (twice when the index key changes: a delete and a put). Indexes are taken to project every attribute
-//! (`ProjectionType: ALL`, as the template's `gsi1` does), so an index item is as large as the item. An
-//! `UpdateItem` is taken to leave the index key as it was (no update on the delivery path sets it).
+//! A global secondary index bills its own write units, by the size of its own item (the table's key,
+//! the index's key and the projected attributes): an item that holds the index's key attributes is
+//! written to the index too, a change to such an item writes the index again (twice when the index key
+//! changes: a delete and a put), and so does its deletion. An `UpdateItem` writes the index only when its
+//! expression names a projected attribute (any, for `ProjectionType: ALL`), and is taken to leave the
+//! index key as it was (no update of Hookline's sets it).
 
 use std::collections::HashMap;
 
@@ -22,16 +23,23 @@ const READ_UNIT: f64 = 4096.0;
 #[derive(Debug, Default)]
 pub struct ItemSizes {
     key_attributes: Vec<String>,
-    /// Each index's key attributes.
-    indexes: Vec<Vec<String>>,
+    indexes: Vec<Index>,
     by_key: HashMap<String, Known>,
 }
 
-/// What is known of a stored item: its size, and its key in each index it is in.
+#[derive(Debug)]
+struct Index {
+    key_attributes: Vec<String>,
+    /// The non-key attributes projected (`INCLUDE`); `None` projects all of them (`ALL`).
+    projected: Option<Vec<String>>,
+}
+
+/// What is known of a stored item: its size, and in each index it is in, its key there and the size of
+/// its index item.
 #[derive(Debug, Clone, Default)]
 struct Known {
     size: usize,
-    index_keys: Vec<Option<String>>,
+    in_indexes: Vec<Option<(String, usize)>>,
 }
 
 impl ItemSizes {
@@ -43,10 +51,12 @@ impl ItemSizes {
         }
     }
 
-    /// Adds a global secondary index (projecting every attribute) by its key attributes.
+    /// Adds a global secondary index by its key attributes, projecting `projected` non-key attributes
+    /// (`INCLUDE`), or all of them (`None`, `ALL`).
     #[must_use]
-    pub fn with_index(mut self, key_attributes: &[&str]) -> Self {
-        self.indexes.push(key_attributes.iter().map(|&k| k.to_owned()).collect());
+    pub fn with_index(mut self, key_attributes: &[&str], projected: Option<&[&str]>) -> Self {
+        let owned = |names: &[&str]| names.iter().map(|&k| k.to_owned()).collect();
+        self.indexes.push(Index { key_attributes: owned(key_attributes), projected: projected.map(owned) });
         self
     }
 
@@ -55,9 +65,9 @@ impl ItemSizes {
         match operation {
             "PutItem" => {
                 let item = &request["Item"];
-                let after = Known { size: item_size(item), index_keys: self.index_keys_of(item) };
+                let after = Known { size: item_size(item), in_indexes: self.in_indexes(item) };
                 let before = self.by_key.insert(self.key_of(item), after.clone()).unwrap_or_default();
-                write_units(after.size.max(before.size)) + index_units(&before, &after)
+                write_units(after.size.max(before.size)) + index_units(&before, &after, None)
             }
             "UpdateItem" => {
                 let key = self.key_of(&request["Key"]);
@@ -68,19 +78,21 @@ impl ItemSizes {
                     .map_or(before.size, item_size)
                     .max(item_size(&request["Key"]))
                     .max(before.size);
-                let after = Known { size, index_keys: before.index_keys.clone() };
+                let after = Known { size, in_indexes: before.in_indexes.clone() };
                 self.by_key.insert(key, after.clone());
-                write_units(size) + index_units(&before, &after)
+                let touched: Vec<bool> =
+                    self.indexes.iter().map(|index| index.touched_by(&updated_attributes(request))).collect();
+                write_units(size) + index_units(&before, &after, Some(&touched))
             }
             "DeleteItem" => {
                 let key = self.key_of(&request["Key"]);
                 let before = self.by_key.remove(&key).unwrap_or_default();
-                write_units(before.size) + index_units(&before, &Known::default())
+                write_units(before.size) + index_units(&before, &Known::default(), None)
             }
             "GetItem" => {
                 let size = answer.get("Item").map_or(0, item_size);
                 if let Some(item) = answer.get("Item") {
-                    let known = Known { size, index_keys: self.index_keys_of(item) };
+                    let known = Known { size, in_indexes: self.in_indexes(item) };
                     self.by_key.insert(self.key_of(item), known);
                 }
                 read_units(size, consistent(request))
@@ -118,14 +130,22 @@ impl ItemSizes {
         }
     }
 
-    /// The item's key in each index, if it holds that index's key attributes.
-    fn index_keys_of(&self, item: &Value) -> Vec<Option<String>> {
+    /// The item's key and index item size in each index, if it holds that index's key attributes.
+    fn in_indexes(&self, item: &Value) -> Vec<Option<(String, usize)>> {
+        let fields = item.as_object();
         self.indexes
             .iter()
-            .map(|attributes| {
+            .map(|index| {
                 let values: Option<Vec<String>> =
-                    attributes.iter().map(|name| item.get(name).map(Value::to_string)).collect();
-                values.map(|values| values.join("\u{1f}"))
+                    index.key_attributes.iter().map(|name| item.get(name).map(Value::to_string)).collect();
+                let size = fields.map_or(0, |fields| {
+                    fields
+                        .iter()
+                        .filter(|(name, _)| index.projects(name) || self.key_attributes.contains(name))
+                        .map(|(name, value)| name.len() + value_size(value))
+                        .sum()
+                });
+                values.map(|values| (values.join("\u{1f}"), size))
             })
             .collect()
     }
@@ -135,20 +155,53 @@ impl ItemSizes {
     }
 }
 
+impl Index {
+    fn projects(&self, attribute: &str) -> bool {
+        self.key_attributes.iter().any(|k| k == attribute)
+            || self.projected.as_ref().is_none_or(|names| names.iter().any(|n| n == attribute))
+    }
+
+    /// Whether an update naming these attributes changes this index's item (always, under `ALL`).
+    fn touched_by(&self, attributes: &[String]) -> bool {
+        self.projected.is_none() || attributes.iter().any(|attribute| self.projects(attribute))
+    }
+}
+
+/// The attributes an `UpdateItem`'s update expression names (`#name`s resolved).
+fn updated_attributes(request: &Value) -> Vec<String> {
+    const KEYWORDS: [&str; 7] = ["SET", "REMOVE", "ADD", "DELETE", "if_not_exists", "list_append", "AND"];
+    let names = &request["ExpressionAttributeNames"];
+    request["UpdateExpression"]
+        .as_str()
+        .unwrap_or("")
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '#' || c == ':'))
+        .filter(|word| !word.is_empty() && !word.starts_with(':') && !KEYWORDS.contains(word))
+        .filter(|word| !word.chars().all(|c| c.is_ascii_digit()))
+        .map(|word| match word.strip_prefix('#') {
+            Some(_) => names[word].as_str().unwrap_or(word).to_owned(),
+            None => word.to_owned(),
+        })
+        .collect()
+}
+
 /// Write units an item's change bills in the indexes: a put into each index the item enters or stays in
-/// (its size after), a delete from each it leaves or moves within (its size before).
-fn index_units(before: &Known, after: &Known) -> f64 {
-    let count = before.index_keys.len().max(after.index_keys.len());
+/// (its index item's size after), a delete from each it leaves or moves within (its size before). An
+/// update that does not touch an index (`touched`, for updates only) bills nothing there.
+fn index_units(before: &Known, after: &Known, touched: Option<&[bool]>) -> f64 {
+    let count = before.in_indexes.len().max(after.in_indexes.len());
     (0..count)
+        .filter(|&i| touched.is_none_or(|touched| touched.get(i).copied().unwrap_or(true)))
         .map(|i| {
-            let old = before.index_keys.get(i).cloned().flatten();
-            let new = after.index_keys.get(i).cloned().flatten();
+            let old = before.in_indexes.get(i).cloned().flatten();
+            let new = after.in_indexes.get(i).cloned().flatten();
             match (old, new) {
                 (None, None) => 0.0,
-                (None, Some(_)) => write_units(after.size),
-                (Some(_), None) => write_units(before.size),
-                (Some(old), Some(new)) if old == new => write_units(after.size.max(before.size)),
-                (Some(_), Some(_)) => write_units(before.size) + write_units(after.size),
+                (None, Some((_, size))) => write_units(size),
+                (Some((_, size)), None) => write_units(size),
+                (Some((old, old_size)), Some((new, new_size))) if old == new => {
+                    write_units(old_size.max(new_size))
+                }
+                (Some((_, old_size)), Some((_, new_size))) => write_units(old_size) + write_units(new_size),
             }
         })
         .sum()
@@ -222,7 +275,7 @@ mod tests {
 
     #[test]
     fn an_item_in_an_index_bills_the_index_for_its_put_its_updates_and_its_delete() {
-        let mut sizes = ItemSizes::new(&["pk", "sk"]).with_index(&["gsi1pk", "gsi1sk"]);
+        let mut sizes = ItemSizes::new(&["pk", "sk"]).with_index(&["gsi1pk", "gsi1sk"], None);
         let indexed = json!({ "Item": {
             "pk": {"S": "a"}, "sk": {"S": "c"}, "gsi1pk": {"S": "g"}, "gsi1sk": {"S": "1"},
             "body": {"S": "x".repeat(1500)},
@@ -237,7 +290,7 @@ mod tests {
 
     #[test]
     fn moving_an_item_within_an_index_deletes_and_puts_the_index_item() {
-        let mut sizes = ItemSizes::new(&["pk", "sk"]).with_index(&["gsi1pk", "gsi1sk"]);
+        let mut sizes = ItemSizes::new(&["pk", "sk"]).with_index(&["gsi1pk", "gsi1sk"], None);
         let at = |sk: &str| {
             json!({ "Item": {
             "pk": {"S": "a"}, "sk": {"S": "c"}, "gsi1pk": {"S": "g"}, "gsi1sk": {"S": sk},
@@ -245,6 +298,23 @@ mod tests {
         };
         assert_eq!(sizes.units("PutItem", &at("1"), &Value::Null), 2.0);
         assert_eq!(sizes.units("PutItem", &at("2"), &Value::Null), 3.0);
+    }
+
+    #[test]
+    fn an_index_projecting_a_few_attributes_bills_its_small_item_and_only_updates_that_touch_them() {
+        let mut sizes = ItemSizes::new(&["pk", "sk"]).with_index(&["gsi1pk", "gsi1sk"], Some(&["state"]));
+        let indexed = json!({ "Item": {
+            "pk": {"S": "a"}, "sk": {"S": "c"}, "gsi1pk": {"S": "g"}, "gsi1sk": {"S": "1"},
+            "state": {"S": "queued"}, "body": {"S": "x".repeat(1500)},
+        } });
+        assert_eq!(sizes.units("PutItem", &indexed, &Value::Null), 3.0, "2 in the table, 1 in the index");
+        let key = json!({ "pk": {"S": "a"}, "sk": {"S": "c"} });
+        let elsewhere = json!({ "Key": key, "UpdateExpression": "SET queue_state = :s" });
+        assert_eq!(sizes.units("UpdateItem", &elsewhere, &json!({})), 2.0, "the index is untouched");
+        let projected = json!({
+            "Key": key, "UpdateExpression": "SET #state = :to", "ExpressionAttributeNames": {"#state": "state"},
+        });
+        assert_eq!(sizes.units("UpdateItem", &projected, &json!({})), 3.0);
     }
 
     #[test]

@@ -29,7 +29,8 @@ use hookline_core::ids::{ApiKeyId, EndpointId, MessageId, PlatformKeyId, PortalS
 
 pub const PK: &str = "pk";
 pub const SK: &str = "sk";
-pub const GSI1: &str = "gsi1";
+/// The listing index over `gsi1pk`/`gsi1sk`: keys and the filtered attributes only (see `index`).
+pub const GSI1: &str = "gsi1k";
 pub const GSI1PK: &str = "gsi1pk";
 pub const GSI1SK: &str = "gsi1sk";
 /// DynamoDB's TTL attribute (epoch seconds); expired items are deleted for free.

@@ -1,4 +1,4 @@
-//! The attempt log: messages by time and attempts by endpoint through the `gsi1` index, a message's
+//! The attempt log: messages by time and attempts by endpoint through the listing index, a message's
 //! whole partition in one Query, and the per-endpoint delivery item that a resend marks `pending`.
 
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
@@ -148,7 +148,8 @@ impl LogStore for DynamoStore {
         });
         let found =
             self.time_page(keys::messages_by_time_pk(tenant), filter, query, "Query messages").await?;
-        let items = found.items.iter().map(|item| from_item(item, "message")).collect::<Result<_, _>>()?;
+        let items = self.items_behind(&found.items, "BatchGetItem messages").await?;
+        let items = items.iter().map(|item| from_item(item, "message")).collect::<Result<_, _>>()?;
         Ok(Page { items, next: found.next })
     }
 
@@ -166,7 +167,8 @@ impl LogStore for DynamoStore {
         });
         let pk = keys::attempts_by_endpoint_pk(tenant, endpoint);
         let found = self.time_page(pk, filter, query, "Query attempts by endpoint").await?;
-        let items = found.items.iter().map(|item| from_item(item, "attempt")).collect::<Result<_, _>>()?;
+        let items = self.items_behind(&found.items, "BatchGetItem attempts").await?;
+        let items = items.iter().map(|item| from_item(item, "attempt")).collect::<Result<_, _>>()?;
         Ok(Page { items, next: found.next })
     }
 

@@ -2,6 +2,7 @@
 
 mod codec;
 mod endpoints;
+mod index;
 pub mod keys;
 mod log;
 mod messages;

@@ -41,6 +41,7 @@ impl PlatformKeyStore for DynamoStore {
             .collect::<Result<Vec<_>, _>>()
             .await
             .map_err(|e| StoreError::unavailable("Query platform keys", e))?;
+        let items = self.items_behind(&items, "BatchGetItem platform keys").await?;
         items.iter().map(|item| from_item(item, "platform key")).collect()
     }
 

@@ -84,8 +84,9 @@ impl TenantStore for DynamoStore {
             .send()
             .await
             .map_err(|e| StoreError::unavailable("Query tenants", e))?;
+        let items = self.items_behind(output.items(), "BatchGetItem tenants").await?;
         let mut tenants: Vec<Tenant> =
-            output.items().iter().map(|item| from_item(item, "tenant")).collect::<Result<_, _>>()?;
+            items.iter().map(|item| from_item(item, "tenant")).collect::<Result<_, _>>()?;
         let limit = usize::try_from(limit).unwrap_or(usize::MAX);
         let more = tenants.len() > limit;
         tenants.truncate(limit);
@@ -201,6 +202,7 @@ impl ApiKeyStore for DynamoStore {
             .collect::<Result<Vec<_>, _>>()
             .await
             .map_err(|e| StoreError::unavailable("Query api keys", e))?;
+        let items = self.items_behind(&items, "BatchGetItem api keys").await?;
         items.iter().map(|item| from_item(item, "api key")).collect()
     }
 

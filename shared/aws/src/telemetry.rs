@@ -3,10 +3,15 @@
 //! Log bytes are billed, so a line holds only what a reader needs: the event's fields at the top level,
 //! and no timestamp of its own (every CloudWatch log event carries the time Lambda captured it).
 
-use tracing_subscriber::EnvFilter;
-use tracing_subscriber::fmt::MakeWriter;
+use std::str::FromStr as _;
 
-/// Installs the global subscriber, writing to stdout; `RUST_LOG` sets the level (default `info`).
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
+
+/// Installs the global subscriber, writing to stdout; `RUST_LOG` sets the level (default `info`), as a
+/// level or `target=level` pairs (`info,hookline=debug`).
 pub fn init() {
     init_with_writer(std::io::stdout);
 }
@@ -16,15 +21,17 @@ pub fn init_with_writer<W>(writer: W)
 where
     W: for<'writer> MakeWriter<'writer> + Send + Sync + 'static,
 {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let _already_set = tracing_subscriber::fmt()
+    let filter = std::env::var("RUST_LOG")
+        .ok()
+        .and_then(|directives| Targets::from_str(&directives).ok())
+        .unwrap_or_else(|| Targets::new().with_default(tracing_subscriber::filter::LevelFilter::INFO));
+    let json = tracing_subscriber::fmt::layer()
         .json()
-        .with_env_filter(filter)
         .flatten_event(true)
         .without_time()
         .with_current_span(true)
         .with_span_list(false)
         .with_target(false)
-        .with_writer(writer)
-        .try_init();
+        .with_writer(writer);
+    let _already_set = tracing_subscriber::registry().with(json).with(filter).try_init();
 }

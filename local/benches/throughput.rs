@@ -17,6 +17,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt as _;
+use hmac::{KeyInit as _, Mac as _};
 use hookline::clock::SystemClock;
 use hookline::delivery::{Delivery, DeliverySettings, ReceivedTask};
 use hookline::metrics::Metrics;
@@ -33,7 +34,6 @@ use hookline_core::retry::RetrySchedule;
 use hookline_core::signing::Secret;
 use hookline_core::task::{Deliver, DeliveryTask};
 use hookline_local::receiver::{Behaviour, Receiver};
-use hmac::{KeyInit as _, Mac as _};
 use sha2::{Digest, Sha256};
 
 /// The real sender and clock over the in-memory store and queue.

@@ -45,15 +45,10 @@ pub(crate) struct ToQueue {
 impl ToQueue {
     fn tasks(&self) -> impl Iterator<Item = DeliveryTask> + '_ {
         let message = &self.message;
-        message.endpoint_ids.iter().map(|endpoint_id| {
-            DeliveryTask::from(Deliver::first(
-                message.tenant_id.clone(),
-                message.id.clone(),
-                endpoint_id.clone(),
-                message.event_type.clone(),
-                message.body.clone(),
-            ))
-        })
+        message
+            .endpoint_ids
+            .iter()
+            .map(|endpoint_id| DeliveryTask::from(Deliver::first_of(message, endpoint_id)))
     }
 
     pub(crate) fn task_count(&self) -> usize {

@@ -239,13 +239,7 @@ where
 }
 
 fn task(message: &Message, endpoint: &EndpointId) -> DeliveryTask {
-    DeliveryTask::from(Deliver::first(
-        message.tenant_id.clone(),
-        message.id.clone(),
-        endpoint.clone(),
-        message.event_type.clone(),
-        message.body.clone(),
-    ))
+    DeliveryTask::from(Deliver::first_of(message, endpoint))
 }
 
 /// Puts back the state a delivery had before it was marked `pending`, when it could not be queued.

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::event_types::EventType;
 use crate::ids::{EndpointId, MessageId, TenantId};
+use crate::model::Message;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type")]
@@ -57,6 +58,17 @@ impl Deliver {
         body: String,
     ) -> Self {
         Self { tenant_id, message_id, endpoint_id, event_type, body, prior_attempts: 0, throttles: 0 }
+    }
+
+    /// The first delivery of a stored message to one of its endpoints.
+    pub fn first_of(message: &Message, endpoint_id: &EndpointId) -> Self {
+        Self::first(
+            message.tenant_id.clone(),
+            message.id.clone(),
+            endpoint_id.clone(),
+            message.event_type.clone(),
+            message.body.clone(),
+        )
     }
 }
 

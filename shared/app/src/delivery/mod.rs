@@ -3,6 +3,7 @@
 mod attempt_metrics;
 mod endpoint_cache;
 mod in_flight;
+mod throttling;
 
 use std::time::Duration;
 
@@ -13,20 +14,17 @@ use hookline_core::delivery::{Verdict, attempt_record, judge, signed};
 use hookline_core::model::{DeliveryState, Endpoint, ErrorCode};
 use hookline_core::retry::RetrySchedule;
 use hookline_core::task::{Deliver, DeliveryTask};
-use hookline_core::throttle::{Throttle, throttle_delay};
 use hookline_core::time::rfc3339;
 
 use self::attempt_metrics::counts;
 use self::endpoint_cache::EndpointCache;
-use self::in_flight::{InFlight, SLOT_WAIT, Slot};
+use self::in_flight::InFlight;
 use crate::clock::Clock as _;
-use crate::metrics::{Metric, Metrics};
+use crate::metrics::Metrics;
 use crate::oauth_tokens::OAuthTokens;
 use crate::ports::Ports;
 use crate::queue::{DeliveryQueue as _, MAX_SEND_DELAY, QueueError};
-use crate::store::{
-    AttemptStore as _, EndpointStore as _, LogStore as _, RateBucket, RateLimiter as _, StoreError,
-};
+use crate::store::{AttemptStore as _, EndpointStore as _, LogStore as _, StoreError};
 
 #[derive(Debug, Clone)]
 pub struct DeliverySettings {
@@ -324,65 +322,6 @@ impl<P: Ports> Delivery<P> {
         }
         self.queue.retry_after(received.receipt_handle, delay).await?;
         Ok(Disposition::Again)
-    }
-
-    /// A place in the endpoint's in-flight bound and, if it has a rate limit, one delivery of this second's
-    /// budget; or why not. The local bound is checked first, so a refused delivery spends no budget.
-    /// A slot among the endpoint's deliveries in flight here (waited for a moment, see [`SLOT_WAIT`]),
-    /// then a place in its rate limit; with the time the attempt starts, which the rate limit counted in
-    /// its second and the log shows.
-    async fn admit(&self, endpoint: &Endpoint) -> Result<Result<(Slot, i64), Throttle>, StoreError> {
-        let Some(slot) = self.in_flight.acquire(&endpoint.id, SLOT_WAIT).await else {
-            return Ok(Err(Throttle::Concurrency));
-        };
-        let now_ms = self.clock.now_ms();
-        if let Some(per_second) = endpoint.rate_limit {
-            let bucket = RateBucket::Endpoint(endpoint.tenant_id.clone(), endpoint.id.clone());
-            if !self.store.admit(&bucket, 1, per_second, now_ms).await? {
-                return Ok(Err(Throttle::RateLimit));
-            }
-        }
-        Ok(Ok((slot, now_ms)))
-    }
-
-    /// Puts a throttled delivery back as a new message, so waiting neither counts as an attempt (the ledger
-    /// has not moved) nor uses up the receives SQS redrive counts. If SQS refuses the send, the record
-    /// itself comes back after the delay instead.
-    async fn put_back(
-        &self,
-        task: &Deliver,
-        number: u32,
-        throttle: Throttle,
-        received: ReceivedTask<'_>,
-    ) -> Result<Disposition, DeliveryError> {
-        let delay = throttle_delay(task.throttles, &mut rand::rng());
-        let again = Deliver {
-            prior_attempts: number - 1,
-            throttles: task.throttles.saturating_add(1),
-            ..task.clone()
-        };
-        let delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
-        match self.queue.requeue(&again, delay).await {
-            Ok(()) => {
-                info!(
-                    throttle = throttle.as_str(),
-                    delay_ms,
-                    throttles = again.throttles,
-                    "delivery throttled"
-                );
-                self.settings.metrics.emit(
-                    &task.tenant_id,
-                    &[(Metric::DeliveriesThrottled, 1.0)],
-                    self.clock.now_ms(),
-                );
-                Ok(Disposition::Done)
-            }
-            Err(e) => {
-                warn!(throttle = throttle.as_str(), error = %e, "could not put a throttled delivery back");
-                self.queue.retry_after(received.receipt_handle, delay).await?;
-                Ok(Disposition::Again)
-            }
-        }
     }
 
     /// Counts this failure against the endpoint; the reason to disable it if it has now been failing, without

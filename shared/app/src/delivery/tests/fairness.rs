@@ -102,6 +102,17 @@ impl WebhookSender for GatedSender {
     }
 }
 
+/// The fixture's delivery (one delivery per endpoint in flight) whose sends to its endpoint wait for `gate`.
+fn gated(f: &Fixture, gate: &Arc<Notify>) -> Delivery<MemoryPorts<GatedSender>> {
+    Delivery::new(
+        f.deps.store.clone(),
+        f.deps.queue.clone(),
+        GatedSender { inner: f.deps.sender.clone(), slow_url: f.endpoint.url.clone(), gate: gate.clone() },
+        f.deps.clock.clone(),
+        f.deps.settings.clone(),
+    )
+}
+
 #[tokio::test]
 async fn a_slow_endpoint_holds_only_its_own_slots_and_the_rest_is_put_back_after_a_short_wait() {
     let f = fixture("0s,1s", vec![status(200), status(200)]).await;
@@ -114,13 +125,7 @@ async fn a_slow_endpoint_holds_only_its_own_slots_and_the_rest_is_put_back_after
     );
     f.deps.store.put_endpoint(&other).await.unwrap();
     let gate = Arc::new(Notify::new());
-    let deps = Delivery::<MemoryPorts<GatedSender>>::new(
-        f.deps.store.clone(),
-        f.deps.queue.clone(),
-        GatedSender { inner: f.deps.sender.clone(), slow_url: f.endpoint.url.clone(), gate: gate.clone() },
-        f.deps.clock.clone(),
-        f.deps.settings.clone(), // one delivery per endpoint in flight
-    );
+    let deps = gated(&f, &gate);
     let to_other = task_with(&f.task, |task| task.endpoint_id = other.id.clone());
     let receive = |body| {
         deps.deliver(ReceivedTask { body, receipt_handle: "rh", queue_message_id: "sqs-1", receive_count: 1 })
@@ -149,13 +154,7 @@ async fn a_slow_endpoint_holds_only_its_own_slots_and_the_rest_is_put_back_after
 async fn a_delivery_to_a_busy_endpoint_waits_for_its_slot_instead_of_being_put_back() {
     let f = fixture("0s,1s", vec![status(200), status(200)]).await;
     let gate = Arc::new(Notify::new());
-    let deps = Delivery::<MemoryPorts<GatedSender>>::new(
-        f.deps.store.clone(),
-        f.deps.queue.clone(),
-        GatedSender { inner: f.deps.sender.clone(), slow_url: f.endpoint.url.clone(), gate: gate.clone() },
-        f.deps.clock.clone(),
-        f.deps.settings.clone(), // one delivery per endpoint in flight
-    );
+    let deps = gated(&f, &gate);
     let second = task_with(&f.task, |task| task.message_id = MessageId::generate());
     let receive = |body, queue_message_id| {
         deps.deliver(ReceivedTask { body, receipt_handle: "rh", queue_message_id, receive_count: 1 })

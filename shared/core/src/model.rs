@@ -290,6 +290,11 @@ pub struct Attempt {
     /// is on its way to the DLQ, while a new message is a redrive (see `delivery::ledger`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub queue_message_id: Option<String>,
+    /// Where the entry sits in its delivery's ledger: one after the entry before it (see
+    /// `delivery::ledger::next_entry`). The store appends it there, or after a newer entry it finds.
+    /// 0 for entries written before the ledger was kept in order.
+    #[serde(default)]
+    pub ledger_seq: u32,
 }
 
 #[cfg(test)]

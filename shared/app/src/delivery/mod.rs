@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use tracing::{Instrument as _, Span, error, info, info_span, warn};
 
-use hookline_core::delivery::ledger::{Step, needs_fresh_message, next_step};
+use hookline_core::delivery::ledger::{Step, needs_fresh_message, next_entry, next_step};
 use hookline_core::delivery::{Verdict, attempt_record, judge, signed};
 use hookline_core::model::{DeliveryState, Endpoint, ErrorCode};
 use hookline_core::retry::RetrySchedule;
@@ -176,7 +176,7 @@ impl<P: Ports> Delivery<P> {
         match next_step(latest.as_ref(), received.queue_message_id, self.clock.now_ms()) {
             Step::Attempt { number } => {
                 Span::current().record("attempt", number);
-                self.attempt(task, number, received).await
+                self.attempt(task, number, next_entry(latest.as_ref()), received).await
             }
             Step::Settled(state) => {
                 info!(?state, "already settled; nothing sent");
@@ -205,6 +205,7 @@ impl<P: Ports> Delivery<P> {
         &self,
         task: &Deliver,
         number: u32,
+        ledger_seq: u32,
         received: ReceivedTask<'_>,
     ) -> Result<Disposition, DeliveryError> {
         let endpoint = self.endpoint(task).await?;
@@ -243,6 +244,7 @@ impl<P: Ports> Delivery<P> {
         let attempt = attempt_record(
             task,
             number,
+            ledger_seq,
             started_at_ms,
             outcome.as_ref(),
             &verdict,

@@ -151,7 +151,9 @@ pub trait MessageStore: Send + Sync {
 }
 
 pub trait AttemptStore: Send + Sync {
-    /// Records one attempt and updates where the message stands with that endpoint.
+    /// Appends one attempt to its delivery's ledger, at `attempt.ledger_seq` if that place is free, else
+    /// after the newest entry there (a duplicate receive or a resend wrote one meanwhile). The newest
+    /// entry is where the message stands with that endpoint: one write records both.
     fn record_attempt(&self, attempt: &Attempt) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Every attempt of a message, to every endpoint, oldest first per endpoint.
@@ -177,7 +179,8 @@ pub struct TimeQuery {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MessageLog {
     pub message: Message,
-    /// The latest attempt per endpoint; its state is `pending` while a resend waits in the queue.
+    /// The newest ledger entry per endpoint: its latest attempt, or a resend's mark (`pending` while
+    /// the resend waits in the queue).
     pub deliveries: Vec<Attempt>,
     pub attempts: Vec<Attempt>,
 }
@@ -210,7 +213,7 @@ pub trait LogStore: Send + Sync {
         id: &MessageId,
     ) -> impl Future<Output = Result<Option<MessageLog>, StoreError>> + Send;
 
-    /// The latest attempt to deliver the message to the endpoint, if one was made.
+    /// The newest entry of the delivery's ledger (its latest attempt, or the mark a resend left), if any.
     fn latest_delivery(
         &self,
         tenant: &TenantId,
@@ -219,7 +222,9 @@ pub trait LogStore: Send + Sync {
     ) -> impl Future<Output = Result<Option<Attempt>, StoreError>> + Send;
 
     /// Sets where an attempted delivery stands to `state`, if its state is one of `only_from`, and
-    /// returns the state it had; `None` when there is no such delivery or its state is another.
+    /// returns the state it had; `None` when there is no such delivery or its state is another. The
+    /// change is a mark appended to the ledger right after the entry whose state was checked, so of
+    /// two callers (or a caller and an attempt) that read the same entry only one appends there.
     fn set_delivery_state(
         &self,
         tenant: &TenantId,

@@ -3,11 +3,10 @@
 //! the same way), so pages and cursors behave alike whichever store answers.
 
 use hookline_core::event_types::EventType;
-use hookline_core::ids::{AttemptId, EndpointId, TenantId};
+use hookline_core::ids::{EndpointId, TenantId};
 
 pub const ENDPOINT_SK_PREFIX: &str = "EP#";
 pub const EVENT_TYPE_SK_PREFIX: &str = "ET#";
-pub const ATTEMPT_SK_PREFIX: &str = "ATT#";
 pub const TENANT_SK_PREFIX: &str = "TEN#";
 
 /// Endpoints list oldest first: ids are ULIDs, which sort by creation time.
@@ -23,11 +22,6 @@ pub fn tenant_sk(id: &TenantId) -> String {
 /// Event types list by name.
 pub fn event_type_sk(name: &EventType) -> String {
     format!("{EVENT_TYPE_SK_PREFIX}{name}")
-}
-
-/// A message's attempts: by endpoint, then by number.
-pub fn attempt_sk(endpoint: &EndpointId, number: u32, id: &AttemptId) -> String {
-    format!("{ATTEMPT_SK_PREFIX}{endpoint}#{number:04}#{id}")
 }
 
 /// Time-ordered listings (messages by creation, an endpoint's attempts by start) sort by this.
@@ -65,19 +59,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn attempt_sort_keys_order_by_endpoint_then_number() {
-        let ep = EndpointId::parse("ep_1").unwrap();
-        let atm = AttemptId::parse("atm_z").unwrap();
-        assert!(attempt_sk(&ep, 2, &atm) < attempt_sk(&ep, 10, &atm));
-        assert!(time_sk(999, "x") < time_sk(1_000, "x"));
-    }
-
-    #[test]
     fn a_time_floor_sorts_below_every_key_of_its_millisecond_and_above_earlier_ones() {
         assert!(time_sk(999, "msg_z") < time_floor(1_000));
         assert!(time_floor(1_000) < time_sk(1_000, "msg_0"));
         assert!(time_sk(9_999_999_999_999, "msg_z").as_str() < TIME_CEILING);
         assert_eq!(time_floor(-5), time_floor(0));
+        assert!(time_sk(999, "x") < time_sk(1_000, "x"));
     }
 
     #[test]

@@ -12,8 +12,14 @@
 //! | rate      | `TEN#t#RATE`            | `S#epoch_second`            |                           |                     |
 //! | ep rate   | `TEN#t#EP#ep#RATE`      | `S#epoch_second`            |                           |                     |
 //! | message   | `TEN#t#MSG#m`           | `MSG`                       | `TEN#t#MSGS`              | `created_ms#m`      |
-//! | delivery  | `TEN#t#MSG#m`           | `DLV#ep`                    |                           |                     |
-//! | attempt   | `TEN#t#MSG#m`           | `ATT#ep#nnnn#atm`           | `TEN#t#EP#ep#ATT`         | `started_ms#atm`    |
+//! | attempt   | `TEN#t#MSG#m`           | `DLV#ep#seq`                | `TEN#t#EP#ep#ATT`         | `started_ms#atm`    |
+//! | resend mark | `TEN#t#MSG#m`         | `DLV#ep#seq`                |                           |                     |
+//!
+//! A delivery's ledger is its run of `DLV#ep#seq` items (attempts, and the marks resends leave), in the
+//! order they were appended; the newest is where the delivery stands, read with one reverse Query.
+//! Tables written before the ledger was ordered also hold a latest-state item `DLV#ep` (which sorts
+//! below the run, so it answers only for a delivery with no ordered entry yet) and attempts under
+//! `ATT#ep#nnnn#atm`; both are still read, and expire with their TTL.
 //!
 //! The api key and portal session items are the exceptions to "the partition starts with the tenant": a
 //! request finds its tenant through them. They are read by id only, and what they name is checked against
@@ -22,8 +28,8 @@
 
 use hookline::store::RateBucket;
 pub use hookline::store::order::{
-    ATTEMPT_SK_PREFIX, ENDPOINT_SK_PREFIX, EVENT_TYPE_SK_PREFIX, TENANT_SK_PREFIX, TIME_CEILING, attempt_sk,
-    endpoint_sk, event_type_sk, tenant_sk, time_floor, time_sk,
+    ENDPOINT_SK_PREFIX, EVENT_TYPE_SK_PREFIX, TENANT_SK_PREFIX, TIME_CEILING, endpoint_sk, event_type_sk,
+    tenant_sk, time_floor, time_sk,
 };
 use hookline_core::ids::{ApiKeyId, EndpointId, MessageId, PlatformKeyId, PortalSessionId, TenantId};
 
@@ -44,6 +50,10 @@ pub const TENANTS_PK: &str = "TENANTS";
 pub const PLATFORM_KEYS_PK: &str = "PLATFORM_KEYS";
 pub const MESSAGE_SK: &str = "MSG";
 pub const DELIVERY_SK_PREFIX: &str = "DLV#";
+/// Attempts written before the ledger was ordered (`ATT#ep#nnnn#atm`): read, no longer written.
+pub const LEGACY_ATTEMPT_SK_PREFIX: &str = "ATT#";
+/// Set on a ledger entry that a resend (or its undoing) appended: a state, not an attempt.
+pub const LEDGER_MARK: &str = "ledger_mark";
 
 pub fn tenant_pk(tenant: &TenantId) -> String {
     format!("TEN#{tenant}")
@@ -84,8 +94,28 @@ pub fn messages_by_time_pk(tenant: &TenantId) -> String {
     format!("TEN#{tenant}#MSGS")
 }
 
+/// The legacy latest-state item, and the low end of the delivery's ledger (it sorts below every entry).
 pub fn delivery_sk(endpoint: &EndpointId) -> String {
     format!("{DELIVERY_SK_PREFIX}{endpoint}")
+}
+
+/// Entry `seq` of the delivery's ledger; entries sort in the order they were appended.
+pub fn ledger_sk(endpoint: &EndpointId, seq: u32) -> String {
+    format!("{DELIVERY_SK_PREFIX}{endpoint}#{seq:010}")
+}
+
+/// Above every entry of the delivery's ledger.
+pub fn ledger_ceiling(endpoint: &EndpointId) -> String {
+    format!("{DELIVERY_SK_PREFIX}{endpoint}#~")
+}
+
+/// The endpoint of a `DLV#` sort key, and whether it is a ledger entry (else the legacy latest-state item).
+pub fn delivery_of(sk: &str) -> Option<(&str, bool)> {
+    let rest = sk.strip_prefix(DELIVERY_SK_PREFIX)?;
+    Some(match rest.split_once('#') {
+        Some((endpoint, _)) => (endpoint, true),
+        None => (rest, false),
+    })
 }
 
 pub fn attempts_by_endpoint_pk(tenant: &TenantId, endpoint: &EndpointId) -> String {
@@ -112,5 +142,17 @@ mod tests {
         ] {
             assert!(pk.starts_with("TEN#ten_a"), "{pk}");
         }
+    }
+
+    #[test]
+    fn a_ledger_sorts_in_append_order_above_the_legacy_item_and_below_its_ceiling() {
+        let endpoint = EndpointId::parse("ep_1").unwrap();
+        let (second, tenth) = (ledger_sk(&endpoint, 2), ledger_sk(&endpoint, 10));
+        assert!(delivery_sk(&endpoint) < ledger_sk(&endpoint, 0));
+        assert!(second < tenth);
+        assert!(ledger_sk(&endpoint, u32::MAX) < ledger_ceiling(&endpoint));
+        assert_eq!(delivery_of(&tenth), Some(("ep_1", true)));
+        assert_eq!(delivery_of(&delivery_sk(&endpoint)), Some(("ep_1", false)));
+        assert_eq!(delivery_of("ATT#ep_1#0001#atm_1"), None);
     }
 }

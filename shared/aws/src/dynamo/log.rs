@@ -1,11 +1,11 @@
 //! The attempt log: messages by time and attempts by endpoint through the listing index, a message's
-//! whole partition in one Query, and the per-endpoint delivery item that a resend marks `pending`.
+//! whole partition in one Query, and its deliveries' ledgers (see `ledger`).
 
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::codec::{Item, from_item};
-use super::keys::{self, GSI1, GSI1PK, GSI1SK, PK, SK};
-use super::{DynamoStore, applied, corrupt, s};
+use super::keys::{self, GSI1, GSI1PK, GSI1SK};
+use super::{DynamoStore, corrupt, s};
 use hookline::store::{LogStore, MessageLog, Page, StoreError, TimeQuery};
 use hookline_core::event_types::EventType;
 use hookline_core::ids::{EndpointId, MessageId, TenantId};
@@ -173,34 +173,12 @@ impl LogStore for DynamoStore {
     }
 
     async fn message_log(&self, tenant: &TenantId, id: &MessageId) -> Result<Option<MessageLog>, StoreError> {
-        let items = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("#pk = :pk")
-            .expression_attribute_names("#pk", PK)
-            .expression_attribute_values(":pk", s(keys::message_pk(tenant, id)))
-            .consistent_read(true)
-            .into_paginator()
-            .items()
-            .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await
-            .map_err(|e| StoreError::unavailable("Query message", e))?;
-        let mut message = None;
-        let mut deliveries = Vec::new();
-        let mut attempts = Vec::new();
-        for item in &items {
-            let sk = super::sort_key(item)?;
-            if sk == keys::MESSAGE_SK {
-                message = Some(from_item(item, "message")?);
-            } else if sk.starts_with(keys::DELIVERY_SK_PREFIX) {
-                deliveries.push(from_item(item, "delivery")?);
-            } else if sk.starts_with(keys::ATTEMPT_SK_PREFIX) {
-                attempts.push(from_item(item, "attempt")?);
-            }
-        }
-        Ok(message.map(|message| MessageLog { message, deliveries, attempts }))
+        let partition = self.partition(tenant, id).await?;
+        Ok(partition.message.map(|message| MessageLog {
+            message,
+            deliveries: partition.deliveries,
+            attempts: partition.attempts,
+        }))
     }
 
     async fn latest_delivery(
@@ -209,10 +187,7 @@ impl LogStore for DynamoStore {
         message: &MessageId,
         endpoint: &EndpointId,
     ) -> Result<Option<Attempt>, StoreError> {
-        let item = self
-            .get(keys::message_pk(tenant, message), keys::delivery_sk(endpoint), "GetItem delivery")
-            .await?;
-        item.map(|item| from_item(&item, "delivery")).transpose()
+        self.newest_entry(tenant, message, endpoint).await
     }
 
     async fn set_delivery_state(
@@ -223,33 +198,6 @@ impl LogStore for DynamoStore {
         state: DeliveryState,
         only_from: &[DeliveryState],
     ) -> Result<Option<DeliveryState>, StoreError> {
-        let Some((allowed, values)) = states_condition(only_from) else { return Ok(None) };
-        let mut request = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(PK, s(keys::message_pk(tenant, message)))
-            .key(SK, s(keys::delivery_sk(endpoint)))
-            .update_expression("SET #state = :to")
-            // Never creates the item: a delivery item is a whole attempt, written by the delivery function.
-            .condition_expression(format!("attribute_exists(#pk) AND {allowed}"))
-            .expression_attribute_names("#pk", PK)
-            .expression_attribute_names("#state", "state")
-            .expression_attribute_values(":to", s(state_name(state)))
-            .return_values(ReturnValue::UpdatedOld);
-        for (name, value) in values {
-            request = request.expression_attribute_values(name, value);
-        }
-        let result = request.send().await;
-        let old = match &result {
-            Ok(output) => output.attributes().and_then(|fields| fields.get("state")).cloned(),
-            Err(_) => None,
-        };
-        if !applied(result, "UpdateItem delivery")? {
-            return Ok(None);
-        }
-        let old = old.and_then(|v| v.as_s().ok().cloned()).unwrap_or_default();
-        let previous = only_from.iter().copied().find(|candidate| state_name(*candidate) == old);
-        previous.map(Some).ok_or_else(|| corrupt("delivery", "the state before the update is unknown"))
+        self.mark(tenant, message, endpoint, state, only_from).await
     }
 }

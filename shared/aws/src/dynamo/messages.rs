@@ -1,11 +1,11 @@
-//! Messages and their attempts: one partition per message.
+//! Messages: one partition per message, which also holds its deliveries' ledgers (see `ledger`).
 
 use super::codec::{from_item, to_item};
 use super::keys::{self, EXPIRES_AT, GSI1PK, GSI1SK, PK, SK};
 use super::{DynamoStore, applied, corrupt, n, s};
-use hookline::store::{AttemptStore, Inserted, MessageStore, StoreError};
+use hookline::store::{Inserted, MessageStore, StoreError};
 use hookline_core::ids::{MessageId, TenantId};
-use hookline_core::model::{Attempt, Message, QueueState};
+use hookline_core::model::{Message, QueueState};
 
 impl MessageStore for DynamoStore {
     async fn insert_message(&self, message: &Message) -> Result<Inserted, StoreError> {
@@ -64,55 +64,5 @@ impl MessageStore for DynamoStore {
     async fn get_message(&self, tenant: &TenantId, id: &MessageId) -> Result<Option<Message>, StoreError> {
         let item = self.get(keys::message_pk(tenant, id), keys::MESSAGE_SK.into(), "GetItem message").await?;
         item.map(|item| from_item(&item, "message")).transpose()
-    }
-}
-
-impl AttemptStore for DynamoStore {
-    async fn record_attempt(&self, attempt: &Attempt) -> Result<(), StoreError> {
-        let pk = keys::message_pk(&attempt.tenant_id, &attempt.message_id);
-        let fields = to_item(attempt, "attempt")?;
-        let expires_at = self.expires_at(attempt.started_at_ms);
-
-        let mut log_item = Self::keyed(
-            fields.clone(),
-            pk.clone(),
-            keys::attempt_sk(&attempt.endpoint_id, attempt.number, &attempt.id),
-        );
-        log_item.insert(
-            GSI1PK.into(),
-            s(keys::attempts_by_endpoint_pk(&attempt.tenant_id, &attempt.endpoint_id)),
-        );
-        log_item.insert(GSI1SK.into(), s(keys::time_sk(attempt.started_at_ms, attempt.id.as_str())));
-        log_item.insert(EXPIRES_AT.into(), expires_at.clone());
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(log_item))
-            .send()
-            .await
-            .map_err(|e| StoreError::unavailable("PutItem attempt", e))?;
-
-        // The latest attempt doubles as where the message stands with this endpoint.
-        let mut latest = Self::keyed(fields, pk, keys::delivery_sk(&attempt.endpoint_id));
-        latest.insert(EXPIRES_AT.into(), expires_at);
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(latest))
-            .send()
-            .await
-            .map_err(|e| StoreError::unavailable("PutItem delivery", e))?;
-        Ok(())
-    }
-
-    async fn attempts_for_message(
-        &self,
-        tenant: &TenantId,
-        id: &MessageId,
-    ) -> Result<Vec<Attempt>, StoreError> {
-        let items = self
-            .query_prefix(keys::message_pk(tenant, id), keys::ATTEMPT_SK_PREFIX, "Query attempts")
-            .await?;
-        items.iter().map(|item| from_item(item, "attempt")).collect()
     }
 }

@@ -4,6 +4,7 @@ mod codec;
 mod endpoints;
 mod index;
 pub mod keys;
+mod ledger;
 mod log;
 mod messages;
 mod platform;

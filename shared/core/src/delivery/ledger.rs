@@ -50,6 +50,13 @@ pub fn next_step(latest: Option<&Attempt>, queue_message_id: &str, now_ms: i64) 
     }
 }
 
+/// Where the next entry of a delivery's ledger (an attempt, or a resend's mark) goes: after the
+/// latest. Entries are never overwritten, so the latest one is the delivery's state, and two writers
+/// that read the same latest entry cannot both append in its place.
+pub fn next_entry(latest: Option<&Attempt>) -> u32 {
+    latest.map_or(1, |latest| latest.ledger_seq.saturating_add(1))
+}
+
 /// Receives kept in reserve below `maxReceiveCount`: that many receives in a row may end without this
 /// code running (a crash, a timeout) before a record is sent on as a new message.
 pub const RESERVED_RECEIVES: u32 = 4;
@@ -84,6 +91,7 @@ mod tests {
             response_body: None,
             next_attempt_at_ms,
             queue_message_id: Some("sqs-1".into()),
+            ledger_seq: number,
         }
     }
 
@@ -136,6 +144,16 @@ mod tests {
             next_step(Some(&latest(5, DeliveryState::Pending, None)), "sqs-9", 0),
             Step::Attempt { number: 1 }
         );
+    }
+
+    #[test]
+    fn the_next_ledger_entry_goes_after_the_latest_and_the_first_at_one() {
+        assert_eq!(next_entry(None), 1);
+        assert_eq!(next_entry(Some(&latest(3, DeliveryState::Retrying, None))), 4);
+        // An entry from before the ledger was ordered (0) is followed by the first ordered one.
+        let mut legacy = latest(3, DeliveryState::Retrying, None);
+        legacy.ledger_seq = 0;
+        assert_eq!(next_entry(Some(&legacy)), 1);
     }
 
     #[test]

@@ -27,10 +27,11 @@ pub fn signed(task: &Deliver, endpoint: &Endpoint, now_ms: i64) -> OutgoingWebho
     OutgoingWebhook { url: endpoint.url.clone(), headers, body: task.body.clone() }
 }
 
-/// What the attempt log keeps of this attempt.
+/// What the attempt log keeps of this attempt, as entry `ledger_seq` of its delivery's ledger.
 pub fn attempt_record(
     task: &Deliver,
     number: u32,
+    ledger_seq: u32,
     started_at_ms: i64,
     outcome: Option<&Result<WebhookResponse, SendFailure>>,
     verdict: &Verdict,
@@ -57,5 +58,6 @@ pub fn attempt_record(
         response_body,
         next_attempt_at_ms: retry_ms.map(|ms| started_at_ms.saturating_add(ms)),
         queue_message_id: Some(queue_message_id.to_owned()),
+        ledger_seq,
     }
 }

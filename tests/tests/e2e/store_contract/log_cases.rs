@@ -6,7 +6,7 @@ use hookline_core::event_types::EventType;
 use hookline_core::ids::{AttemptId, EndpointId, MessageId, TenantId};
 use hookline_core::model::{Attempt, DeliveryState, Message, QueueState};
 
-fn message(tenant: &TenantId, event_type: &str, at_ms: i64, endpoints: &[&EndpointId]) -> Message {
+pub fn message(tenant: &TenantId, event_type: &str, at_ms: i64, endpoints: &[&EndpointId]) -> Message {
     Message {
         id: MessageId::generate(),
         tenant_id: tenant.clone(),
@@ -20,7 +20,7 @@ fn message(tenant: &TenantId, event_type: &str, at_ms: i64, endpoints: &[&Endpoi
     }
 }
 
-fn attempt(
+pub fn attempt(
     message: &Message,
     endpoint: &EndpointId,
     number: u32,
@@ -42,6 +42,8 @@ fn attempt(
         response_body: Some("ok".into()),
         next_attempt_at_ms: None,
         queue_message_id: None,
+        // Where the delivery function puts attempt `number` of a first round.
+        ledger_seq: number,
     }
 }
 

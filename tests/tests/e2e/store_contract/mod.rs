@@ -3,6 +3,8 @@
 //! store. A case that one store passes and the other fails is a bug in one of them.
 
 mod cases;
+mod ledger_cases;
+mod legacy_ledger;
 mod log_cases;
 mod platform_cases;
 
@@ -51,6 +53,8 @@ contract!(
     log_cases::an_endpoints_attempts_list_newest_first_and_filter_by_state,
     log_cases::a_message_log_holds_the_latest_delivery_per_endpoint_and_every_attempt,
     log_cases::a_delivery_state_changes_only_from_the_states_named,
+    ledger_cases::an_attempt_whose_place_was_taken_goes_after_the_newest_entry,
+    ledger_cases::a_resend_mark_sets_the_state_without_being_an_attempt,
     platform_cases::tenants_list_by_id_and_a_deleted_one_leaves_the_list,
     platform_cases::deleting_a_tenant_closes_its_endpoints_and_revokes_its_keys_and_nothing_of_others,
     platform_cases::a_settings_update_keeps_the_session_revocation,
@@ -58,11 +62,11 @@ contract!(
     platform_cases::a_portal_link_is_exchanged_once,
 );
 
-async fn stack() -> Stack {
+pub(super) async fn stack() -> Stack {
     Stack::new(&[]).await.expect("a fresh stack in the emulator")
 }
 
-fn dynamo(stack: &Stack) -> &DynamoStore {
+pub(super) fn dynamo(stack: &Stack) -> &DynamoStore {
     stack.delivery.store()
 }
 

@@ -13,8 +13,9 @@ use std::fmt::Debug;
 use hookline::app::App;
 use hookline::ports::Ports;
 use hookline::sender::WebhookSender;
-use hookline::store::{AttemptStore as _, EndpointStore as _, MessageStore as _};
+use hookline::store::{AttemptStore as _, EndpointStore as _, LogStore as _, MessageStore as _};
 use hookline::testing::{MemoryPorts, NoSender, app_settings, memory_app};
+use hookline_core::delivery::ledger::next_entry;
 use hookline_core::event_types::{EventFilter, EventType};
 use hookline_core::ids::{AttemptId, MessageId, TenantId};
 use hookline_core::model::{Attempt, DeliveryState, Endpoint, ErrorCode, Message, QueueState};
@@ -82,6 +83,7 @@ pub(crate) async fn attempt<P: Ports>(
     at_ms: i64,
 ) -> Attempt {
     let failed = state != DeliveryState::Succeeded;
+    let latest = deps.store().latest_delivery(&message.tenant_id, &message.id, &endpoint.id).await.unwrap();
     let attempt = Attempt {
         id: AttemptId::generate(),
         tenant_id: message.tenant_id.clone(),
@@ -97,6 +99,7 @@ pub(crate) async fn attempt<P: Ports>(
         response_body: Some("ok".into()),
         next_attempt_at_ms: (state == DeliveryState::Retrying).then_some(at_ms + 5_000),
         queue_message_id: None,
+        ledger_seq: next_entry(latest.as_ref()),
     };
     deps.store().record_attempt(&attempt).await.unwrap();
     attempt

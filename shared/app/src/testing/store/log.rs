@@ -75,7 +75,7 @@ impl LogStore for MemoryStore {
             .filter(|a| &a.tenant_id == tenant && &a.message_id == id)
             .cloned()
             .collect();
-        attempts.sort_by_cached_key(|a| order::attempt_sk(&a.endpoint_id, a.number, &a.id));
+        attempts.sort_by(|a, b| (&a.endpoint_id, a.ledger_seq).cmp(&(&b.endpoint_id, b.ledger_seq)));
         Ok(Some(MessageLog { message, deliveries, attempts }))
     }
 
@@ -100,8 +100,12 @@ impl LogStore for MemoryStore {
         let mut tables = self.tables();
         let key = (tenant.clone(), message.clone(), endpoint.clone());
         match tables.deliveries.get_mut(&key) {
-            Some(delivery) if only_from.contains(&delivery.state) => {
-                Ok(Some(std::mem::replace(&mut delivery.state, state)))
+            Some(newest) if only_from.contains(&newest.state) => {
+                // The mark the DynamoDB store appends: the newest entry's fields, in the next place.
+                newest.ledger_seq += 1;
+                newest.response_body = None;
+                newest.error_detail = None;
+                Ok(Some(std::mem::replace(&mut newest.state, state)))
             }
             _ => Ok(None),
         }

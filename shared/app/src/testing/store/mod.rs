@@ -31,7 +31,7 @@ struct Tables {
     rate_windows: HashMap<(RateBucket, i64), u32>,
     messages: BTreeMap<(TenantId, MessageId), Message>,
     attempts: Vec<Attempt>,
-    /// The latest attempt per message and endpoint (the table's `DLV#` items).
+    /// The newest ledger entry per message and endpoint (an attempt, or a resend's mark).
     deliveries: BTreeMap<(TenantId, MessageId, EndpointId), Attempt>,
     /// How long each call on the path that accepts an event takes.
     latency: std::time::Duration,
@@ -232,9 +232,12 @@ impl MessageStore for MemoryStore {
 impl AttemptStore for MemoryStore {
     async fn record_attempt(&self, attempt: &Attempt) -> Result<(), StoreError> {
         let mut tables = self.tables();
-        tables.attempts.push(attempt.clone());
         let key = (attempt.tenant_id.clone(), attempt.message_id.clone(), attempt.endpoint_id.clone());
-        tables.deliveries.insert(key, attempt.clone());
+        // Entries are contiguous, so a place at or below the newest is taken: append after it.
+        let after_newest = tables.deliveries.get(&key).map_or(1, |newest| newest.ledger_seq + 1);
+        let appended = Attempt { ledger_seq: attempt.ledger_seq.max(after_newest), ..attempt.clone() };
+        tables.attempts.push(appended.clone());
+        tables.deliveries.insert(key, appended);
         Ok(())
     }
 
@@ -250,7 +253,7 @@ impl AttemptStore for MemoryStore {
             .filter(|a| &a.tenant_id == tenant && &a.message_id == id)
             .cloned()
             .collect();
-        found.sort_by(|a, b| (&a.endpoint_id, a.number).cmp(&(&b.endpoint_id, b.number)));
+        found.sort_by(|a, b| (&a.endpoint_id, a.ledger_seq).cmp(&(&b.endpoint_id, b.ledger_seq)));
         Ok(found)
     }
 }

@@ -93,6 +93,7 @@ impl Stack {
             ("HOOKLINE_REQUEST_TIMEOUT_SECS", "5"),
             // Tests change endpoints and deliver at once; the tests that measure the cache set it.
             ("HOOKLINE_ENDPOINT_CACHE_SECS", "0"),
+            ("HOOKLINE_ACCESS_CACHE_SECS", "0"),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))

@@ -2,7 +2,7 @@
 //! a tenant's API key, a platform key, or a portal session. Every request is checked here, server-side,
 //! so a hand-made request gets exactly what the portal's buttons would.
 
-use hookline_core::ids::TenantId;
+use hookline_core::ids::{ApiKeyId, PlatformKeyId, TenantId};
 use hookline_core::portal::{Capability, PortalSession};
 use hookline_core::tenancy::{ApiKey, PlatformKey, Tenant};
 use hookline_core::tokens::{BearerToken, TokenKind};
@@ -77,13 +77,13 @@ impl<P: Ports> App<P> {
         match token.kind() {
             TokenKind::ApiKey => {
                 let id = ApiKey::id_of(&token).ok_or(AuthError::Invalid)?;
-                let key = self.store.find_api_key(&id).await?.filter(|key| key.opens(&token));
+                let key = self.api_key(&id).await?.filter(|key| key.opens(&token));
                 let key = key.ok_or(AuthError::Invalid)?;
-                Ok(Caller::Tenant(self.live_tenant(&key.tenant_id).await?.ok_or(AuthError::Invalid)?))
+                Ok(Caller::Tenant(self.caller_tenant(&key.tenant_id).await?.ok_or(AuthError::Invalid)?))
             }
             TokenKind::PlatformKey => {
                 let id = PlatformKey::id_of(&token).ok_or(AuthError::Invalid)?;
-                let key = self.store.find_platform_key(&id).await?.filter(|key| key.opens(&token));
+                let key = self.platform_key(&id).await?.filter(|key| key.opens(&token));
                 Ok(Caller::Platform(key.ok_or(AuthError::Invalid)?))
             }
             TokenKind::PortalSession => {
@@ -134,7 +134,7 @@ impl<P: Ports> App<P> {
                 let named = path_tenant.ok_or_else(|| AccessError::TenantPathRequired(route.to_owned()))?;
                 let missing = || AccessError::NoSuchTenant(named.to_owned());
                 let id = TenantId::parse(named).map_err(|_| missing())?;
-                self.live_tenant(&id).await?.ok_or_else(missing)
+                self.caller_tenant(&id).await?.ok_or_else(missing)
             }
         }
     }
@@ -150,7 +150,48 @@ impl<P: Ports> App<P> {
     pub(crate) async fn live_tenant(&self, id: &TenantId) -> Result<Option<Tenant>, StoreError> {
         Ok(self.store.get_tenant(id).await?.filter(|tenant| !tenant.is_deleted()))
     }
+
+    /// The live tenant a request acts for, from the access cache if read within its bound.
+    async fn caller_tenant(&self, id: &TenantId) -> Result<Option<Tenant>, StoreError> {
+        let now_ms = self.clock.now_ms();
+        let tenant = match self.access_cache.tenant(id, now_ms) {
+            Some(tenant) => Some(tenant),
+            None => {
+                let read = self.store.get_tenant(id).await?;
+                if let Some(tenant) = &read {
+                    self.access_cache.keep_tenant(tenant, now_ms);
+                }
+                read
+            }
+        };
+        Ok(tenant.filter(|tenant| !tenant.is_deleted()))
+    }
+
+    async fn api_key(&self, id: &ApiKeyId) -> Result<Option<ApiKey>, StoreError> {
+        let now_ms = self.clock.now_ms();
+        if let Some(key) = self.access_cache.api_key(id, now_ms) {
+            return Ok(Some(key));
+        }
+        let read = self.store.find_api_key(id).await?;
+        if let Some(key) = &read {
+            self.access_cache.keep_api_key(key, now_ms);
+        }
+        Ok(read)
+    }
+
+    async fn platform_key(&self, id: &PlatformKeyId) -> Result<Option<PlatformKey>, StoreError> {
+        let now_ms = self.clock.now_ms();
+        if let Some(key) = self.access_cache.platform_key(id, now_ms) {
+            return Ok(Some(key));
+        }
+        let read = self.store.find_platform_key(id).await?;
+        if let Some(key) = &read {
+            self.access_cache.keep_platform_key(key, now_ms);
+        }
+        Ok(read)
+    }
 }
 
+pub(crate) mod cache;
 #[cfg(test)]
 mod tests;

@@ -4,6 +4,7 @@
 
 use std::fmt;
 
+use crate::access::cache::AccessCache;
 use crate::lookup::UrlGuard;
 use crate::metrics::Metrics;
 use crate::ports::Ports;
@@ -25,6 +26,10 @@ pub struct AppSettings {
     pub portal_url: Option<String>,
     /// The fixed addresses webhooks are sent from (the StaticSourceIps opt-in); empty when not fixed.
     pub source_ips: Vec<std::net::IpAddr>,
+    /// How long this instance keeps a key or tenant it read to authenticate requests (zero: not at
+    /// all): a revocation, deletion or settings change made through another instance applies here
+    /// within this bound.
+    pub access_cache: std::time::Duration,
 }
 
 /// Everything the API's operations need.
@@ -37,6 +42,8 @@ pub struct App<P: Ports> {
     pub(crate) settings: AppSettings,
     /// What this instance holds of tenants' ingest budgets.
     pub(crate) rate_budget: RateBudget,
+    /// Keys and tenants read lately, to authenticate requests.
+    pub(crate) access_cache: AccessCache,
 }
 
 impl<P: Ports> App<P> {
@@ -47,7 +54,8 @@ impl<P: Ports> App<P> {
         clock: P::Clock,
         settings: AppSettings,
     ) -> Self {
-        Self { store, queue, sender, clock, settings, rate_budget: RateBudget::default() }
+        let access_cache = AccessCache::new(settings.access_cache);
+        Self { store, queue, sender, clock, settings, rate_budget: RateBudget::default(), access_cache }
     }
 
     pub fn settings(&self) -> &AppSettings {

@@ -119,7 +119,10 @@ impl<P: Ports> App<P> {
                 Some(mut tenant) => {
                     apply(&mut tenant);
                     match self.store.update_tenant(&tenant).await {
-                        Ok(()) => return Ok(PutTenant { tenant, created: false }),
+                        Ok(()) => {
+                            self.access_cache.forget_tenant(&tenant.id);
+                            return Ok(PutTenant { tenant, created: false });
+                        }
                         Err(StoreError::Conflict) => continue,
                         Err(e) => return Err(e.into()),
                     }
@@ -161,6 +164,7 @@ impl<P: Ports> App<P> {
         if !self.store.delete_tenant(&tenant_id, self.clock.now_ms()).await? {
             return Err(not_found());
         }
+        self.access_cache.forget_tenant(&tenant_id);
         info!(tenant_id = %tenant_id, "tenant deleted");
         Ok(())
     }
@@ -187,6 +191,7 @@ impl<P: Ports> App<P> {
         if !self.store.revoke_api_key(&tenant.id, &key_id, self.clock.now_ms()).await? {
             return Err(not_found());
         }
+        self.access_cache.forget_api_key(&key_id);
         info!(tenant_id = %tenant.id, key_id = %key_id, "api key revoked");
         Ok(())
     }
@@ -196,11 +201,15 @@ impl<P: Ports> App<P> {
         tenant: Tenant,
         request: TenantChanges,
     ) -> Result<Tenant, ServiceError> {
-        let mut tenant = tenant;
+        // The caller's copy may be the access cache's, seconds old: change the stored one, so that a
+        // change made meanwhile through another instance is not written back over.
+        let not_found = || ServiceError::not_found("tenant", tenant.id.as_str());
+        let mut tenant = self.live_tenant(&tenant.id).await?.ok_or_else(not_found)?;
         if let Some(reject) = request.reject_unregistered_event_types {
             tenant.reject_unregistered_event_types = reject;
         }
         self.store.update_tenant(&tenant).await?;
+        self.access_cache.forget_tenant(&tenant.id);
         Ok(tenant)
     }
 }

@@ -38,6 +38,7 @@ pub struct Config {
     pub endpoint_concurrency: usize,
     /// Seconds a delivery instance uses an endpoint it read before reading it again.
     pub endpoint_cache_secs: u64,
+    pub access_cache_secs: u64,
     /// The metrics' namespace, and whether also per tenant (a CloudWatch metric per tenant and name).
     pub metrics: MetricsConfig,
     pub connect_timeout: Duration,
@@ -111,6 +112,11 @@ impl Config {
                 "HOOKLINE_ENDPOINT_CACHE_SECS",
                 5,
             )?,
+            access_cache_secs: number(
+                optional("HOOKLINE_ACCESS_CACHE_SECS"),
+                "HOOKLINE_ACCESS_CACHE_SECS",
+                5,
+            )?,
             connect_timeout: Duration::from_secs(number(
                 optional("HOOKLINE_CONNECT_TIMEOUT_SECS"),
                 "HOOKLINE_CONNECT_TIMEOUT_SECS",
@@ -159,6 +165,7 @@ impl Config {
             max_body_bytes: self.max_body_bytes,
             portal_url: self.portal_url.clone(),
             source_ips: self.source_ips.clone(),
+            access_cache: Duration::from_secs(self.access_cache_secs),
         }
     }
 

@@ -40,7 +40,11 @@ impl Scenario {
         // The endpoint cache as the template sets it (the test stack turns it off).
         let mut stack = Stack::with_metrics(
             // A limit the bench's producers stay under: this measures cost, not admission.
-            &[("HOOKLINE_ENDPOINT_CACHE_SECS", "5"), ("IngestRateLimit", "100000")],
+            &[
+                ("HOOKLINE_ENDPOINT_CACHE_SECS", "5"),
+                ("HOOKLINE_ACCESS_CACHE_SECS", "5"),
+                ("IngestRateLimit", "100000"),
+            ],
             Some(metrics.clone()),
         )
         .await

@@ -20,7 +20,8 @@ pub fn public_urls(policy: AddressPolicy, allow_http: bool) -> UrlGuard {
     UrlGuard::new(policy, allow_http, Arc::new(ScriptedLookup::new(vec![vec![PUBLIC_IP]])))
 }
 
-/// 8 attempts, 100 events per second, 1 KiB bodies, metrics recorded, public https URLs only.
+/// 8 attempts, 100 events per second, 1 KiB bodies, metrics recorded, public https URLs only, every
+/// key and tenant read for each request.
 pub fn app_settings() -> AppSettings {
     AppSettings {
         urls: public_urls(AddressPolicy::public_only(), false),
@@ -30,6 +31,7 @@ pub fn app_settings() -> AppSettings {
         metrics: RecordedMetrics::default().metrics(),
         portal_url: None,
         source_ips: Vec::new(),
+        access_cache: std::time::Duration::ZERO,
     }
 }
 

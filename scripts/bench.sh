@@ -23,15 +23,27 @@ if [ "$1" != pipeline ]; then
 fi
 
 MOTO_PID="${CHILDREN[-1]}"
+DYNAMODB_URL="$AWS_ENDPOINT_URL"
+PIDS="moto:$MOTO_PID"
+SQS_ROUTE=()
+# One moto process is single-threaded Python: with DynamoDB and SQS in one, the emulator is the bound.
+# Two (the proxy routes each service to its own) use both cores. HOOKLINE_BENCH_EMULATORS=1 for one.
+if [ "${HOOKLINE_BENCH_EMULATORS:-2}" = 2 ]; then
+  start_moto moto-sqs
+  SQS_ROUTE=(--sqs-upstream "$AWS_ENDPOINT_URL")
+  PIDS="moto:$MOTO_PID,moto-sqs:${CHILDREN[-1]}"
+fi
 PROFILE="${HOOKLINE_BENCH_PROFILE:-release}"
 cargo build --quiet --locked --profile "$PROFILE" -p hookline-local
 LOCAL_TOOLS="$ROOT/target/$([ "$PROFILE" = dev ] && echo debug || echo "$PROFILE")/hookline-local"
 log "starting the counting proxy in front of the emulator"
-coproc PROXY { exec "$LOCAL_TOOLS" counting-proxy --upstream "$AWS_ENDPOINT_URL" 2>"$STATE/proxy.log"; }
+coproc PROXY {
+  exec "$LOCAL_TOOLS" counting-proxy --upstream "$DYNAMODB_URL" "${SQS_ROUTE[@]}" 2>"$STATE/proxy.log"
+}
 CHILDREN+=("$PROXY_PID")
 read -r PROXY_URL <&"${PROXY[0]}"
 export AWS_ENDPOINT_URL="$PROXY_URL" HOOKLINE_COUNTS_URL="$PROXY_URL"
-export HOOKLINE_BENCH_PIDS="moto:$MOTO_PID,proxy:$PROXY_PID"
+export HOOKLINE_BENCH_PIDS="$PIDS,proxy:$PROXY_PID"
 cargo bench --locked --profile "$PROFILE" -p hookline-tests --bench pipeline
 "$VENV/bin/python" "$ROOT/scripts/cost.py" "$ROOT/target/bench-pipeline.json"
 cargo build --quiet --locked --profile "$PROFILE" -p hookline-ingest -p hookline-delivery

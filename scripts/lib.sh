@@ -58,12 +58,14 @@ PY
 }
 
 # Starts moto's server on a free loopback port and points the AWS SDKs at it through the standard
-# variables; the caller's trap stops it (see stop_children).
+# variables; the caller's trap stops it (see stop_children). An optional name tells two apart (its log
+# is $STATE/<name>.log).
 start_moto() {
-  local port
+  local port name="${1:-moto}"
   port="$(free_port)"
-  log "starting the AWS emulator (moto) on 127.0.0.1:$port"
-  setsid "$VENV/bin/moto_server" -H 127.0.0.1 -p "$port" > "$STATE/moto.log" 2>&1 &
+  log "starting the AWS emulator ($name) on 127.0.0.1:$port"
+  # moto with base-table Query reading one partition, not the whole table (see scripts/moto_server.py).
+  setsid "$VENV/bin/python" "$ROOT/scripts/moto_server.py" -H 127.0.0.1 -p "$port" > "$STATE/$name.log" 2>&1 &
   CHILDREN+=("$!")
   export AWS_ENDPOINT_URL="http://127.0.0.1:$port"
   export AWS_REGION="${AWS_REGION:-us-east-1}"

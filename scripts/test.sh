@@ -11,6 +11,8 @@ ensure_chromium
 log "checking infra/template.yaml (cfn-lint, sam validate --lint)"
 HOOKLINE_VENV="$VENV" bash "$ROOT/scripts/check-template.sh"
 
+log "checking that the emulator's faster Query answers as moto's own (scripts/moto_server.py)"
+"$VENV/bin/python" "$ROOT/scripts/moto_server.py" --check
 start_moto
 export HOOKLINE_PYTHON="$VENV/bin/python"
 log "cargo test --workspace"

@@ -142,7 +142,7 @@ impl<P: Ports> App<P> {
     /// is safe, and a repeat after the lease would queue it again (a duplicate, never a loss).
     async fn mark(&self, queued: &ToQueue, state: QueueState) {
         let message = &queued.message;
-        if let Err(e) = self.store.set_queue_state(&message.tenant_id, &message.id, state).await {
+        if let Err(e) = self.store.set_queue_state(message, state).await {
             warn!(message_id = %message.id, state = state.as_str(), error = %e, "could not write the message's queue state");
         }
     }

@@ -219,7 +219,7 @@ impl<P: Ports> App<P> {
         self.store.insert_message(&message).await?;
         let outcome = self.queue.enqueue(&[task(&message, &endpoint.id)]).await;
         let state = if outcome.is_ok() { QueueState::Queued } else { QueueState::Failed };
-        if let Err(e) = self.store.set_queue_state(tenant, &message.id, state).await {
+        if let Err(e) = self.store.set_queue_state(&message, state).await {
             warn!(message_id = %message.id, error = %e, "could not record the test event's queue state");
         }
         outcome?;

@@ -128,10 +128,11 @@ pub trait MessageStore: Send + Sync {
     /// Writes the message unless one with its id exists; then returns that one instead.
     fn insert_message(&self, message: &Message) -> impl Future<Output = Result<Inserted, StoreError>> + Send;
 
+    /// Records where queueing `message` under its claim (`claimed_at_ms`) ended. It counts only while
+    /// that claim is the message's latest: an outcome of an earlier claim never overrides a later one.
     fn set_queue_state(
         &self,
-        tenant: &TenantId,
-        id: &MessageId,
+        message: &Message,
         state: QueueState,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 

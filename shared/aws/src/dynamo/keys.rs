@@ -12,6 +12,7 @@
 //! | rate      | `TEN#t#RATE`            | `S#epoch_second`            |                           |                     |
 //! | ep rate   | `TEN#t#EP#ep#RATE`      | `S#epoch_second`            |                           |                     |
 //! | message   | `TEN#t#MSG#m`           | `MSG`                       | `TEN#t#MSGS`              | `created_ms#m`      |
+//! | queue outcome | `TEN#t#MSG#m`       | `QSTATE`                    |                           |                     |
 //! | attempt   | `TEN#t#MSG#m`           | `DLV#ep#seq`                | `TEN#t#EP#ep#ATT`         | `started_ms#atm`    |
 //! | resend mark | `TEN#t#MSG#m`         | `DLV#ep#seq`                |                           |                     |
 //!
@@ -49,6 +50,8 @@ pub const PORTAL_SESSION_SK: &str = "PS";
 pub const TENANTS_PK: &str = "TENANTS";
 pub const PLATFORM_KEYS_PK: &str = "PLATFORM_KEYS";
 pub const MESSAGE_SK: &str = "MSG";
+/// Where queueing the message ended, for its latest claim; sorts right after the message.
+pub const QUEUE_OUTCOME_SK: &str = "QSTATE";
 pub const DELIVERY_SK_PREFIX: &str = "DLV#";
 /// Attempts written before the ledger was ordered (`ATT#ep#nnnn#atm`): read, no longer written.
 pub const LEGACY_ATTEMPT_SK_PREFIX: &str = "ATT#";

@@ -30,13 +30,16 @@ impl Partition {
     /// Sorts a partition's items, read in sort key order, into the message, deliveries and attempts.
     pub fn of(items: &[Item]) -> Result<Self, StoreError> {
         let mut message = None;
+        let mut outcome = None;
         let mut deliveries: Vec<Attempt> = Vec::new();
         let mut legacy_attempts = Vec::new();
         let mut ledger_attempts = Vec::new();
         for item in items {
             let sk = super::sort_key(item)?;
             if sk == keys::MESSAGE_SK {
-                message = Some(from_item(item, "message")?);
+                message = Some(item);
+            } else if sk == keys::QUEUE_OUTCOME_SK {
+                outcome = Some(item);
             } else if sk.starts_with(keys::LEGACY_ATTEMPT_SK_PREFIX) {
                 legacy_attempts.push(from_item(item, "attempt")?);
             } else if let Some((_, in_ledger)) = keys::delivery_of(&sk) {
@@ -55,6 +58,7 @@ impl Partition {
         attempts.extend(ledger_attempts);
         // Stable: per endpoint, legacy attempts (by number) stay before the ledger's (by place).
         attempts.sort_by(|a, b| a.endpoint_id.cmp(&b.endpoint_id));
+        let message = message.map(|message| super::messages::with_outcome(message, outcome)).transpose()?;
         Ok(Self { message, deliveries, attempts })
     }
 }

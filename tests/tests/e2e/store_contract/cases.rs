@@ -125,6 +125,42 @@ pub async fn only_one_of_two_concurrent_claims_wins<S: Store>(store: &S) {
     assert!(store.claim_queueing(&now, 3_000).await.unwrap());
 }
 
+pub async fn a_queue_outcome_counts_only_for_the_claim_it_ends<S: Store>(store: &S) {
+    let first = Message {
+        id: MessageId::generate(),
+        tenant_id: TenantId::generate(),
+        event_type: EventType::parse("invoice.paid").unwrap(),
+        body: "{}".into(),
+        request_hash: "h".into(),
+        created_at_ms: 1_000,
+        queue_state: QueueState::Queueing,
+        claimed_at_ms: 1_000,
+        endpoint_ids: vec![],
+    };
+    store.insert_message(&first).await.unwrap();
+    let read = async || store.get_message(&first.tenant_id, &first.id).await.unwrap().unwrap();
+    assert_eq!(read().await.queue_state, QueueState::Queueing);
+    store.set_queue_state(&first, QueueState::Failed).await.unwrap();
+    let failed = read().await;
+    assert_eq!((failed.queue_state, failed.claimed_at_ms), (QueueState::Failed, 1_000));
+
+    // A retry claims it; then the first claim's holder, late, writes an outcome: it no longer counts.
+    assert!(store.claim_queueing(&failed, 2_000).await.unwrap());
+    let claimed = read().await;
+    assert_eq!((claimed.queue_state, claimed.claimed_at_ms), (QueueState::Queueing, 2_000));
+    store.set_queue_state(&first, QueueState::Queued).await.unwrap();
+    assert_eq!(read().await.queue_state, QueueState::Queueing, "an earlier claim's outcome");
+    store.set_queue_state(&claimed, QueueState::Queued).await.unwrap();
+    assert_eq!(read().await.queue_state, QueueState::Queued);
+    // A copy that lost the race to store it learns the same.
+    match store.insert_message(&first).await.unwrap() {
+        hookline::store::Inserted::Existing(existing) => assert_eq!(existing.queue_state, QueueState::Queued),
+        hookline::store::Inserted::New => panic!("the message exists"),
+    }
+    let log = store.message_log(&first.tenant_id, &first.id).await.unwrap().unwrap();
+    assert_eq!(log.message.queue_state, QueueState::Queued);
+}
+
 pub async fn api_keys_are_found_by_id_listed_by_tenant_and_revoked_only_by_their_tenant<S: Store>(store: &S) {
     let (a, b) = (TenantId::generate(), TenantId::generate());
     let (newer, _) = ApiKey::issue(a.clone(), "ci".into(), 2_000);

@@ -42,6 +42,7 @@ contract!(
     cases::endpoints_page_through_in_creation_order_without_gaps_or_repeats,
     cases::a_stale_revision_is_refused_and_a_deleted_endpoint_reports_gone,
     cases::only_one_of_two_concurrent_claims_wins,
+    cases::a_queue_outcome_counts_only_for_the_claim_it_ends,
     cases::api_keys_are_found_by_id_listed_by_tenant_and_revoked_only_by_their_tenant,
     cases::another_tenants_ids_find_nothing,
     cases::event_types_are_created_once_listed_by_name_and_deleted,

@@ -196,15 +196,13 @@ impl MessageStore for MemoryStore {
         Ok(Inserted::New)
     }
 
-    async fn set_queue_state(
-        &self,
-        tenant: &TenantId,
-        id: &MessageId,
-        state: QueueState,
-    ) -> Result<(), StoreError> {
+    async fn set_queue_state(&self, message: &Message, state: QueueState) -> Result<(), StoreError> {
         self.pause().await;
-        if let Some(message) = self.tables().messages.get_mut(&(tenant.clone(), id.clone())) {
-            message.queue_state = state;
+        let mut tables = self.tables();
+        if let Some(stored) = tables.messages.get_mut(&(message.tenant_id.clone(), message.id.clone()))
+            && stored.claimed_at_ms == message.claimed_at_ms
+        {
+            stored.queue_state = state;
         }
         Ok(())
     }

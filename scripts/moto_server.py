@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""moto's server (the pinned moto[server]), with one performance fix: a Query of the base table reads
-only the queried partition.
+"""moto's server (the pinned moto[server]), with two performance fixes: a Query of the base table reads
+only the queried partition, and sending an SQS message does not count the queue's messages.
 
 moto 5.2.5 answers every Query by collecting *all* items of the table, sorting them by (hash, range)
 key, and then keeping the queried partition's: O(N log N) in the table's size, in Python, per Query.
@@ -9,6 +9,12 @@ one-item Query took ~100 ms of moto's CPU after a thousand events). Here a base-
 only its partition's items, which moto then sorts by range key as before: the same items in the same
 order, so every answer is what moto would have given, sooner. Index queries, scans and everything else
 are moto's own. The store contract suite (tests/tests/e2e/store_contract) runs against this server.
+
+SQS: moto 5.2.5 reads `queue.attributes` for every message it sends (for ContentBasedDeduplication) and
+every message it hands out (for MessageRetentionPeriod), and that property also counts the queue's
+visible, delayed and in-flight messages, with one clock read per message: O(queue) per message. While a
+message is sent or received here those three counts (which neither uses) are left at 0; every other read
+of them, GetQueueAttributes included, is moto's.
 
 Usage: the same arguments as moto_server (scripts/lib.sh start_moto runs it);
        --check compares the fixed Query with moto's own on a random table (scripts/test.sh runs it).
@@ -21,6 +27,7 @@ import threading
 
 from moto.dynamodb.models.table import Table
 from moto.server import main
+from moto.sqs.models import Queue, SQSBackend
 
 _QUERY = Table.query
 _ALL_ITEMS = Table.all_items
@@ -48,9 +55,42 @@ def _query(self, *args, **kwargs):
         _reading.partition = None
 
 
+_SEND = SQSBackend.send_message
+_RECEIVE = SQSBackend.receive_message
+_COUNTS = {
+    name: getattr(Queue, name)
+    for name in (
+        "approximate_number_of_messages",
+        "approximate_number_of_messages_delayed",
+        "approximate_number_of_messages_not_visible",
+    )
+}
+# Whether this thread is sending or receiving a message right now.
+_sending = threading.local()
+
+
+def _not_counting(original):
+    def call(self, *args, **kwargs):
+        _sending.on = True
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            _sending.on = False
+
+    return call
+
+
+def _count(original):
+    return property(lambda queue: 0 if getattr(_sending, "on", False) else original.fget(queue))
+
+
 def _patch(on: bool) -> None:
     Table.all_items = _all_items if on else _ALL_ITEMS
     Table.query = _query if on else _QUERY
+    SQSBackend.send_message = _not_counting(_SEND) if on else _SEND
+    SQSBackend.receive_message = _not_counting(_RECEIVE) if on else _RECEIVE
+    for name, original in _COUNTS.items():
+        setattr(Queue, name, _count(original) if on else original)
 
 
 def check() -> int:
@@ -100,10 +140,30 @@ def check() -> int:
                     found.append((rest["Items"], rest.get("LastEvaluatedKey"), rest["ScannedCount"]))
             return found
 
+        sqs = boto3.client("sqs", region_name="us-east-1")
+
+        def queue_answers(suffix):
+            found = []
+            for fifo in (False, True):
+                name = f"q{suffix}{'.fifo' if fifo else ''}"
+                attributes = {"FifoQueue": "true", "ContentBasedDeduplication": "true"} if fifo else {}
+                url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+                extra = {"MessageGroupId": "g"} if fifo else {}
+                for i in range(0, 30, 10):
+                    entries = [{"Id": f"m{j}", "MessageBody": f"body {j}", **extra} for j in range(i, i + 10)]
+                    sent = sqs.send_message_batch(QueueUrl=url, Entries=entries)
+                    found.append(sorted(e["Id"] for e in sent.get("Successful", [])))
+                if not fifo:
+                    sqs.send_message(QueueUrl=url, MessageBody="later", DelaySeconds=60)
+                sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=4)
+                counts = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+                found.append({k: v for k, v in counts.items() if k.startswith("ApproximateNumber")})
+            return found
+
         _patch(False)
-        moto_answers = answers()
+        moto_answers = answers() + queue_answers("a")
         _patch(True)
-        fixed_answers = answers()
+        fixed_answers = answers() + queue_answers("b")
     same = moto_answers == fixed_answers
     print(f"moto_server.py --check: {len(moto_answers)} answers, {'the same' if same else 'DIFFERENT'}")
     return 0 if same else 1

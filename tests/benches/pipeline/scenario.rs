@@ -126,48 +126,43 @@ impl Scenario {
         })
     }
 
-    /// Sends every event as a careful producer would; the accept latency of each request, in ms. A batch
-    /// goes with an `Idempotency-Key`, and is sent again with it while any of its events is answered 503
-    /// (`batch_out_of_time`, `queue_unavailable`): the events it accepted answer as repeats, the rest
-    /// are queued. Every send is a request, and billed as one.
+    /// Sends every event as a careful producer would; the accept latency of each request, in ms. Every
+    /// event has an id, and a batch's events answered 503 (`batch_out_of_time`, `queue_unavailable`) are
+    /// sent again, only they, until each is accepted. Every send is a request, and billed as one.
     async fn ingest(&self, stack: &Stack) -> Vec<f64> {
         let pad = "x".repeat(900);
-        let event =
-            |n: usize| json!({ "event_type": "invoice.paid", "payload": { "invoice": n, "pad": pad } });
-        let bodies: Vec<(&str, String, String)> = if self.per_request == 1 {
-            (0..self.events).map(|n| ("/v1/events", String::new(), event(n).to_string())).collect()
-        } else {
-            let items: Vec<Value> = (0..self.events).map(event).collect();
-            items
-                .chunks(self.per_request)
-                .enumerate()
-                .map(|(i, chunk)| {
-                    ("/v1/events/batch", format!("bench-batch-{i}"), json!({ "events": chunk }).to_string())
-                })
-                .collect()
-        };
-        let producers = if self.per_request == 1 { PRODUCERS } else { 4 };
-        let sent: Vec<Vec<f64>> = futures::stream::iter(bodies)
-            .map(|(path, key, body)| async move {
-                let headers: Vec<(&str, &str)> =
-                    if key.is_empty() { Vec::new() } else { vec![("idempotency-key", key.as_str())] };
+        let event = |n: usize| json!({ "id": format!("bench-{n}"), "event_type": "invoice.paid", "payload": { "invoice": n, "pad": pad } });
+        let chunks: Vec<Vec<Value>> = (0..self.events)
+            .map(event)
+            .collect::<Vec<_>>()
+            .chunks(self.per_request)
+            .map(<[Value]>::to_vec)
+            .collect();
+        let single = self.per_request == 1;
+        let producers = if single { PRODUCERS } else { 4 };
+        let sent: Vec<Vec<f64>> = futures::stream::iter(chunks)
+            .map(|mut events| async move {
                 let mut latencies = Vec::new();
-                loop {
+                while !events.is_empty() {
+                    let (path, body) = if single {
+                        ("/v1/events", events[0].to_string())
+                    } else {
+                        ("/v1/events/batch", json!({ "events": events }).to_string())
+                    };
                     let started = Instant::now();
-                    let answer = stack.call("POST", path, Some(&stack.token), &headers, &body).await;
+                    let (status, answer) = stack.post(path, &body).await;
                     latencies.push(started.elapsed().as_secs_f64() * 1000.0);
-                    assert!(
-                        matches!(answer.status, 200 | 202 | 207),
-                        "{path} answered {}: {}",
-                        answer.status,
-                        answer.body
-                    );
-                    let results = answer.body["results"].as_array().cloned().unwrap_or_default();
-                    if !results.iter().any(|r| r["status"] == 503) {
-                        return latencies;
-                    }
-                    assert!(latencies.len() < 20, "{path} kept answering 503: {}", answer.body);
+                    assert!(matches!(status, 200 | 202 | 207), "{path} answered {status}: {answer}");
+                    let results = answer["results"].as_array().cloned().unwrap_or_default();
+                    let refused: Vec<usize> = results
+                        .iter()
+                        .filter(|r| r["status"] == 503)
+                        .filter_map(|r| r["index"].as_u64().and_then(|index| usize::try_from(index).ok()))
+                        .collect();
+                    events = refused.into_iter().filter_map(|index| events.get(index).cloned()).collect();
+                    assert!(latencies.len() < 50, "{path} kept answering 503: {answer}");
                 }
+                latencies
             })
             .buffer_unordered(producers)
             .collect()

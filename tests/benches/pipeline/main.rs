@@ -49,6 +49,10 @@ async fn run() {
         let measured = scenario.run(&proxy, &metrics, &logs).await;
         report.insert(scenario.name.to_owned(), measured);
     }
+    println!("\nlog lines, the first of each kind, as the functions wrote them:");
+    for line in logs.samples() {
+        println!("  ({} bytes) {line}", line.len() + 1);
+    }
     let out = std::env::var("HOOKLINE_BENCH_OUT")
         .unwrap_or_else(|_| format!("{}/../target/bench-pipeline.json", env!("CARGO_MANIFEST_DIR")));
     std::fs::write(&out, serde_json::to_string_pretty(&report).unwrap()).unwrap();

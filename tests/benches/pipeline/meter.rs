@@ -1,8 +1,8 @@
 //! What the pipeline bench reads: CPU time of a thread or process, and the bytes the functions log.
 
 use std::io::Write;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use tracing_subscriber::fmt::MakeWriter;
 
@@ -39,7 +39,12 @@ pub fn named_processes() -> Vec<(String, u32)> {
 pub struct LogMeter {
     bytes: Arc<AtomicU64>,
     lines: Arc<AtomicU64>,
+    /// The first line of each kind (its `message`, or the metrics a document declares), to show.
+    samples: Arc<Mutex<Vec<(String, String)>>>,
 }
+
+/// Kinds of line kept as samples.
+const MAX_SAMPLES: usize = 16;
 
 impl LogMeter {
     /// (bytes, lines) so far.
@@ -51,6 +56,30 @@ impl LogMeter {
     pub fn count_line(&self, line: &str) {
         self.bytes.fetch_add(line.len() as u64 + 1, Ordering::Relaxed);
         self.lines.fetch_add(1, Ordering::Relaxed);
+        self.sample(line);
+    }
+
+    /// The first line of each kind seen so far.
+    pub fn samples(&self) -> Vec<String> {
+        self.samples
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .map(|(_, line)| line.clone())
+            .collect()
+    }
+
+    fn sample(&self, line: &str) {
+        // Cheap (the handlers' thread is metered): the text after `"message":` or `"Metrics":` names the kind.
+        let kind = ["\"message\":", "\"Metrics\":"]
+            .iter()
+            .find_map(|key| line.find(key).map(|at| &line[at..]))
+            .map(|rest| rest.split_once(',').map_or(rest, |(kind, _)| kind))
+            .unwrap_or_default();
+        let mut samples = self.samples.lock().unwrap_or_else(PoisonError::into_inner);
+        if samples.len() < MAX_SAMPLES && samples.iter().all(|(seen, _)| seen != kind) {
+            samples.push((kind.to_owned(), line.trim_end().to_owned()));
+        }
     }
 }
 
@@ -63,6 +92,9 @@ impl Write for Counted {
             meter.bytes.fetch_add(buf.len() as u64, Ordering::Relaxed);
             let lines = buf.iter().filter(|&&b| b == b'\n').count() as u64;
             meter.lines.fetch_add(lines, Ordering::Relaxed);
+            if let Ok(text) = std::str::from_utf8(buf) {
+                text.lines().for_each(|line| meter.sample(line));
+            }
         }
         Ok(buf.len())
     }

@@ -41,7 +41,8 @@ async fn run() {
     };
     let metrics = Metrics::new(emf);
     println!(
-        "Hookline pipeline: {events} events of 1 KiB per scenario, one endpoint answering 204, {} cores",
+        "Hookline pipeline: {events} events per scenario, {}-byte invoice payloads, one endpoint answering 204, {} cores",
+        scenario::invoice(0).to_string().len(),
         std::thread::available_parallelism().map_or(1, |n| n.get())
     );
     let mut report = serde_json::Map::new();

@@ -6,6 +6,7 @@ mod index;
 pub mod keys;
 mod ledger;
 mod log;
+mod message_body;
 mod messages;
 mod platform;
 mod tenants;

@@ -6,6 +6,7 @@ mod cases;
 mod ledger_cases;
 mod legacy_ledger;
 mod log_cases;
+mod message_bodies;
 mod platform_cases;
 
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -54,6 +55,7 @@ contract!(
     log_cases::an_endpoints_attempts_list_newest_first_and_filter_by_state,
     log_cases::a_message_log_holds_the_latest_delivery_per_endpoint_and_every_attempt,
     log_cases::a_delivery_state_changes_only_from_the_states_named,
+    message_bodies::a_message_body_reads_back_byte_for_byte_by_id_in_its_log_and_in_the_listing,
     ledger_cases::an_attempt_whose_place_was_taken_goes_after_the_newest_entry,
     ledger_cases::a_resend_mark_sets_the_state_without_being_an_attempt,
     platform_cases::tenants_list_by_id_and_a_deleted_one_leaves_the_list,

@@ -93,6 +93,11 @@ pub fn message_pk(tenant: &TenantId, id: &MessageId) -> String {
     format!("TEN#{tenant}#MSG#{id}")
 }
 
+/// The tenant and message ids a message's partition key names (`TEN#t#MSG#m`).
+pub fn ids_of_message_pk(pk: &str) -> Option<(&str, &str)> {
+    pk.strip_prefix("TEN#")?.split_once("#MSG#")
+}
+
 pub fn messages_by_time_pk(tenant: &TenantId) -> String {
     format!("TEN#{tenant}#MSGS")
 }
@@ -145,6 +150,8 @@ mod tests {
         ] {
             assert!(pk.starts_with("TEN#ten_a"), "{pk}");
         }
+        assert_eq!(ids_of_message_pk(&message_pk(&tenant, &message)), Some(("ten_a", "msg_1")));
+        assert_eq!(ids_of_message_pk(&tenant_pk(&tenant)), None);
     }
 
     #[test]

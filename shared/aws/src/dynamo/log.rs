@@ -149,7 +149,7 @@ impl LogStore for DynamoStore {
         let found =
             self.time_page(keys::messages_by_time_pk(tenant), filter, query, "Query messages").await?;
         let items = self.items_behind(&found.items, "BatchGetItem messages").await?;
-        let items = items.iter().map(super::message_body::message_of).collect::<Result<_, _>>()?;
+        let items = items.iter().map(super::message_item::message_of).collect::<Result<_, _>>()?;
         Ok(Page { items, next: found.next })
     }
 

@@ -22,7 +22,7 @@ struct QueueOutcome {
 /// The message with the outcome of its latest claim applied, from the items of its partition between
 /// the message and its outcome.
 pub(super) fn with_outcome(message: &Item, outcome: Option<&Item>) -> Result<Message, StoreError> {
-    let mut message = super::message_body::message_of(message)?;
+    let mut message = super::message_item::message_of(message)?;
     if let Some(outcome) = outcome {
         let outcome: QueueOutcome = from_item(outcome, "queue outcome")?;
         if outcome.claimed_at_ms == message.claimed_at_ms {
@@ -65,7 +65,7 @@ impl MessageStore for DynamoStore {
         item.insert(GSI1PK.into(), s(keys::messages_by_time_pk(&message.tenant_id)));
         item.insert(GSI1SK.into(), s(keys::time_sk(message.created_at_ms, message.id.as_str())));
         item.insert(EXPIRES_AT.into(), self.expires_at(message.created_at_ms));
-        super::message_body::deflate_body(&mut item);
+        super::message_item::compact(&mut item);
         if self.create(item, "PutItem message").await? {
             return Ok(Inserted::New);
         }

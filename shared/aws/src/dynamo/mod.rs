@@ -6,7 +6,7 @@ mod index;
 pub mod keys;
 mod ledger;
 mod log;
-mod message_body;
+mod message_item;
 mod messages;
 mod platform;
 mod tenants;

@@ -20,7 +20,7 @@ use hookline_core::model::Message;
 /// The body as text: the message's own field, and what items written before deflating hold.
 const BODY: &str = "body";
 /// The body deflated (raw DEFLATE, RFC 1951), in place of `body`.
-pub const DEFLATED_BODY: &str = "body_deflated";
+const DEFLATED_BODY: &str = "body_deflated";
 /// Below this the body is kept as text: deflating saves too little to cross a kilobyte.
 const MIN_TO_DEFLATE: usize = 128;
 /// miniz's fastest level: JSON of a few kilobytes deflates nearly as well as at the default (6).

@@ -102,8 +102,7 @@ where
         line.push_str("{\"level\":\"");
         line.push_str(event.metadata().level().as_str());
         line.push('"');
-        let message = own.get("message").cloned();
-        if let Some(message) = &message {
+        if let Some(message) = own.get("message") {
             push_field(&mut line, "message", message);
         }
         // The span the event happened in: the innermost one, which holds the ids of what is being done.
